@@ -1,0 +1,1 @@
+"""The business-process core: persons, scenarios, processes, tasks and their domain events."""

@@ -1,0 +1,159 @@
+"""Scenario files designers keep in git: YAML parsed into checked specs, errors named by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from processes.durations import parse_duration_minutes
+from processes.errors import ScenarioFileError
+from processes.fields import FieldSpec
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonPerformer(_Strict):
+    person: str = Field(min_length=1)
+
+
+class RolePerformer(_Strict):
+    role: str = Field(min_length=1)
+
+
+def _minutes(value: Any) -> Any:
+    return None if value is None else parse_duration_minutes(value)
+
+
+class StepSpec(_Strict):
+    """One step of a scenario: the task it creates and who performs it."""
+
+    title: str = Field(min_length=1)
+    description: str = ""
+    performer: Literal["author"] | PersonPerformer | RolePerformer = "author"
+    deadline: int | None = None
+    important: bool = False
+    fields: list[FieldSpec] = []
+
+    _deadline_minutes = field_validator("deadline", mode="before")(_minutes)
+
+    @field_validator("performer", mode="before")
+    @classmethod
+    def _known_performer(cls, value: Any) -> Any:
+        if value == "author" or (isinstance(value, dict) and set(value) in ({"person"}, {"role"})):
+            return value
+        raise ValueError("исполнитель задаётся как author, {person: ФИО} или {role: Роль}")
+
+    @model_validator(mode="after")
+    def _unique_fields(self) -> StepSpec:
+        names = [spec.name for spec in self.fields]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError("повторяются поля: " + ", ".join(duplicates))
+        return self
+
+
+class ScenarioSpec(_Strict):
+    """A scenario as written in the file; ``deadline`` is in minutes after validation."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    manual_start: bool = False
+    deadline: int | None = None
+    attachments: bool = True
+    steps: list[StepSpec] = Field(min_length=1)
+
+    _deadline_minutes = field_validator("deadline", mode="before")(_minutes)
+
+
+class ScenarioFile(_Strict):
+    scenarios: list[ScenarioSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ScenarioFile:
+        seen: set[str] = set()
+        for spec in self.scenarios:
+            if spec.name.casefold() in seen:
+                raise ValueError(f"сценарий «{spec.name}» описан дважды")
+            seen.add(spec.name.casefold())
+        return self
+
+
+def read_scenario_file(path: Path) -> list[ScenarioSpec]:
+    """Parses and checks the scenario file at ``path``; raises ScenarioFileError naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioFileError(str(path), None, f"не удалось прочитать файл: {error}") from error
+    return parse_scenarios(text, str(path))
+
+
+def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
+    """Parses scenario YAML ``text``; ``source`` names it in error messages."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ScenarioFileError(source, line, f"ошибка YAML: {error.problem or error}") from error
+    if not isinstance(data, dict):
+        raise ScenarioFileError(source, 1, "ожидается словарь с ключом scenarios")
+    try:
+        return ScenarioFile.model_validate(data).scenarios
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        line = _line_of(root, first["loc"])
+        raise ScenarioFileError(source, line, f"{location}: {_message_of(first)}") from error
+
+
+_MESSAGES = {
+    "missing": "обязательный ключ отсутствует",
+    "extra_forbidden": "неизвестный ключ",
+    "too_short": "список не должен быть пустым",
+    "string_too_short": "значение не должно быть пустым",
+    "string_type": "ожидается строка",
+    "bool_parsing": "ожидается true или false",
+    "list_type": "ожидается список",
+    "model_type": "ожидается словарь",
+    "dict_type": "ожидается словарь",
+    "enum": "допустимые значения: ",
+}
+
+
+def _message_of(error: Any) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "enum":
+        return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", ""))
+    return _MESSAGES.get(kind, error["msg"])
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest YAML node that the pydantic error location ``loc`` reaches."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            continue  # union branch names and the like are not in the document
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None

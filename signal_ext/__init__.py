@@ -1,0 +1,1 @@
+"""Signal: the service around the core — storage, settings, wiring, entry points."""

@@ -1,0 +1,52 @@
+"""The one typed settings object, read from ``SIGNAL_*`` environment variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///signal.db"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; invalid values stop it with a clear message."""
+
+    model_config = SettingsConfigDict(env_prefix="SIGNAL_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("SIGNAL_DATABASE_URL", "DATABASE_URL"),
+    )
+    timezone: str = "Europe/Moscow"
+    workday_end: time = time(18, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone, in which users read and type dates."""
+        return ZoneInfo(self.timezone)
+
+
+def normalise_database_url(url: str) -> str:
+    """Maps the usual ``postgres://`` / ``postgresql://`` URLs to the psycopg 3 driver the project ships."""
+    url = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
