@@ -186,6 +186,7 @@ class TaskPublic(TaskBase):
     performer: str = ""
     author: str = ""
     attachments: int = 0
+    fields: list[dict[str, Any]] = []
 
 
 class ProcessPublic(ProcessBase):

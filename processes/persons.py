@@ -69,9 +69,7 @@ def match_persons(session: Session, text: str) -> Sequence[Person]:
     needle = " ".join(text.casefold().split())
     if not needle:
         return []
-    statement = (
-        select(Person).where(col(Person.name_key).contains(needle, autoescape=True)).order_by(col(Person.id))
-    )
+    statement = select(Person).where(col(Person.name_key).contains(needle, autoescape=True)).order_by(col(Person.id))
     found = session.exec(statement).all()
     exact = [p for p in found if _is_whole_name_match(p, needle)]
     return exact or found

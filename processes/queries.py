@@ -16,6 +16,7 @@ from processes.models import (
     ProcessStatus,
     Scenario,
     ScenarioPublic,
+    Step,
     StepPublic,
     Task,
     TaskPublic,
@@ -42,9 +43,7 @@ def _attachment_counts(session: Session, process_ids: set[int]) -> dict[int, int
     return {pid: count for pid, count in session.exec(statement).all() if pid is not None}
 
 
-def list_tasks(
-    session: Session, performer_id: int | None = None, status: TaskStatus | None = None
-) -> list[TaskPublic]:
+def list_tasks(session: Session, performer_id: int | None = None, status: TaskStatus | None = None) -> list[TaskPublic]:
     """Tasks, newest last, optionally of one performer and/or in one status."""
     statement = select(Task).order_by(col(Task.id))
     if performer_id is not None:
@@ -58,6 +57,8 @@ def tasks_public(session: Session, tasks: Sequence[Task]) -> list[TaskPublic]:
     """``tasks`` with performer and author names and the count of their process attachments."""
     names = _names(session, {t.performer_id for t in tasks} | {t.author_id for t in tasks})
     counts = _attachment_counts(session, {t.process_id for t in tasks if t.process_id is not None})
+    step_ids = {t.step_id for t in tasks if t.step_id is not None}
+    steps = {s.id: s.fields for s in session.exec(select(Step).where(col(Step.id).in_(step_ids)))} if step_ids else {}
     return [
         TaskPublic.model_validate(
             task,
@@ -65,6 +66,7 @@ def tasks_public(session: Session, tasks: Sequence[Task]) -> list[TaskPublic]:
                 "performer": names.get(task.performer_id, ""),
                 "author": names.get(task.author_id, ""),
                 "attachments": counts.get(task.process_id or 0, 0),
+                "fields": steps.get(task.step_id, []),
             },
         )
         for task in tasks
@@ -81,7 +83,8 @@ def list_processes(session: Session, status: ProcessStatus | None = None) -> lis
     scenario_names = {s.id: s.name for s in session.exec(select(Scenario)).all()}
     return [
         ProcessPublic.model_validate(
-            p, update={"author": names.get(p.author_id, ""), "scenario": scenario_names.get(p.scenario_id, "")}
+            p,
+            update={"author": names.get(p.author_id, ""), "scenario": scenario_names.get(p.scenario_id, "")},
         )
         for p in processes
     ]

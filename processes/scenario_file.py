@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from processes.durations import parse_duration_minutes
 from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
+from processes.validation import describe_error
 
 
 class _Strict(BaseModel):
@@ -44,8 +45,13 @@ class StepSpec(_Strict):
     @field_validator("performer", mode="before")
     @classmethod
     def _known_performer(cls, value: Any) -> Any:
-        if value == "author" or (isinstance(value, dict) and set(value) in ({"person"}, {"role"})):
+        if value == "author":
             return value
+        if isinstance(value, dict) and set(value) in ({"person"}, {"role"}):
+            ((key, name),) = value.items()
+            if isinstance(name, str) and name.strip():
+                return value
+            raise ValueError(f"{key}: укажите {'ФИО' if key == 'person' else 'название роли'}")
         raise ValueError("исполнитель задаётся как author, {person: ФИО} или {role: Роль}")
 
     @model_validator(mode="after")
@@ -98,7 +104,7 @@ def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else None
         raise ScenarioFileError(source, line, f"ошибка YAML: {error.problem or error}") from error
     if not isinstance(data, dict):
@@ -109,30 +115,7 @@ def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
         line = _line_of(root, first["loc"])
-        raise ScenarioFileError(source, line, f"{location}: {_message_of(first)}") from error
-
-
-_MESSAGES = {
-    "missing": "обязательный ключ отсутствует",
-    "extra_forbidden": "неизвестный ключ",
-    "too_short": "список не должен быть пустым",
-    "string_too_short": "значение не должно быть пустым",
-    "string_type": "ожидается строка",
-    "bool_parsing": "ожидается true или false",
-    "list_type": "ожидается список",
-    "model_type": "ожидается словарь",
-    "dict_type": "ожидается словарь",
-    "enum": "допустимые значения: ",
-}
-
-
-def _message_of(error: Any) -> str:
-    kind = error["type"]
-    if kind == "value_error":
-        return str(error["ctx"]["error"])
-    if kind == "enum":
-        return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", ""))
-    return _MESSAGES.get(kind, error["msg"])
+        raise ScenarioFileError(source, line, f"{location}: {describe_error(first)}") from error
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -153,7 +136,7 @@ def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == str(part):
-                return value
+                return value  # type: ignore[no-any-return]
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]
+        return node.value[part]  # type: ignore[no-any-return]
     return None

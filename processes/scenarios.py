@@ -96,7 +96,7 @@ def current_scenarios(session: Session) -> Sequence[Scenario]:
 
 def find_scenario(session: Session, ref: str | int) -> Scenario:
     """The current scenario ``ref`` names: an id, its exact name, or an unambiguous part of the name."""
-    text = str(ref).strip()
+    text = str(ref).strip().strip("«»\"'").strip()
     if text.isdigit():
         scenario = session.get(Scenario, int(text))
         if scenario is None:

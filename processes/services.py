@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,6 +30,9 @@ from processes.models import (
 from processes.persons import find_person, persons_with_role
 from processes.scenarios import field_specs, find_scenario, steps_of
 from processes.timeutil import utcnow
+
+ProcessEventT = TypeVar("ProcessEventT", bound=events.ProcessEvent)
+TaskEventT = TypeVar("TaskEventT", bound=events.TaskEvent)
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ class ProcessService:
             session.flush()
             for attachment in attachments:
                 session.add(_attachment_row(process, attachment))
-            self._publish(session, events.ProcessCreated(**_process_ids(process)))
+            self._publish(session, _process_event(events.ProcessCreated, process))
             if not scenario.manual_start:
                 self._start(session, process, scenario)
             return process
@@ -108,12 +112,12 @@ class ProcessService:
             for task in open_tasks:
                 task.status = TaskStatus.CANCELLED
                 session.add(task)
-                self._publish(session, events.TaskCancelled(**_task_ids(task)))
+                self._publish(session, _task_event(events.TaskCancelled, task))
             process.status = ProcessStatus.CANCELLED
             process.cancel_reason = reason
             process.finished_at = self._clock()
             session.add(process)
-            self._publish(session, events.ProcessCancelled(**_process_ids(process), reason=reason))
+            self._publish(session, _process_event(events.ProcessCancelled, process, reason=reason))
             return process
 
     def create_task(self, data: TaskCreate) -> Task:
@@ -126,7 +130,7 @@ class ProcessService:
             task = Task.model_validate(data.model_dump(), update={"created_at": self._clock()})
             session.add(task)
             session.flush()
-            self._publish(session, events.TaskCreated(**_task_ids(task)))
+            self._publish(session, _task_event(events.TaskCreated, task))
             return task
 
     def complete_task(
@@ -144,7 +148,7 @@ class ProcessService:
             step = session.get(Step, task.step_id) if task.step_id is not None else None
             values = validate_data(field_specs(step), data or {})
             self._mark_done(session, task, comment, values)
-            self._publish(session, events.TaskCompleted(**_task_ids(task), comment=comment))
+            self._publish(session, _task_event(events.TaskCompleted, task, comment=comment))
             if task.process_id is not None:
                 self._advance(session, _get_process(session, task.process_id), task, values)
             return task
@@ -156,7 +160,7 @@ class ProcessService:
             if task.acknowledged_at is None:
                 task.acknowledged_at = self._clock()
                 session.add(task)
-                self._publish(session, events.TaskAcknowledged(**_task_ids(task)))
+                self._publish(session, _task_event(events.TaskAcknowledged, task))
             return task
 
     def _mark_done(self, session: Session, task: Task, comment: str, values: dict[str, object]) -> None:
@@ -182,7 +186,7 @@ class ProcessService:
         if scenario.deadline_minutes:
             process.deadline = now + timedelta(minutes=scenario.deadline_minutes)
         session.add(process)
-        self._publish(session, events.ProcessStarted(**_process_ids(process)))
+        self._publish(session, _process_event(events.ProcessStarted, process))
         steps = steps_of(session, scenario.id or 0)
         self._create_step_task(session, process, steps[0])
 
@@ -196,7 +200,7 @@ class ProcessService:
         else:
             process.status = ProcessStatus.COMPLETED
             process.finished_at = self._clock()
-            self._publish(session, events.ProcessCompleted(**_process_ids(process)))
+            self._publish(session, _process_event(events.ProcessCompleted, process))
         session.add(process)
 
     def _create_step_task(self, session: Session, process: Process, step: Step) -> Task:
@@ -215,7 +219,7 @@ class ProcessService:
         )
         session.add(task)
         session.flush()
-        self._publish(session, events.TaskCreated(**_task_ids(task)))
+        self._publish(session, _task_event(events.TaskCreated, task))
         return task
 
     def _publish(self, session: Session, event: events.DomainEvent) -> None:
@@ -235,7 +239,7 @@ def _performer_for(session: Session, step: Step, process: Process) -> int:
 
 def _least_busy(person_ids: list[int], session: Session) -> int:
     counts = dict(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(Task.performer_id, func.count())
             .where(col(Task.performer_id).in_(person_ids), Task.status == TaskStatus.ACTIVE)
             .group_by(col(Task.performer_id))
@@ -268,15 +272,17 @@ def _get_task(session: Session, task_id: int) -> Task:
     return task
 
 
-def _process_ids(process: Process) -> dict[str, int]:
+def _process_event(kind: type[ProcessEventT], process: Process, **extra: str) -> ProcessEventT:
     assert process.id is not None
-    return {"process_id": process.id, "scenario_id": process.scenario_id, "author_id": process.author_id}
+    return kind(process_id=process.id, scenario_id=process.scenario_id, author_id=process.author_id, **extra)
 
 
-def _task_ids(task: Task) -> dict[str, int | None]:
-    return {
-        "task_id": task.id,
-        "process_id": task.process_id,
-        "performer_id": task.performer_id,
-        "author_id": task.author_id,
-    }
+def _task_event(kind: type[TaskEventT], task: Task, **extra: str) -> TaskEventT:
+    assert task.id is not None
+    return kind(
+        task_id=task.id,
+        process_id=task.process_id,
+        performer_id=task.performer_id,
+        author_id=task.author_id,
+        **extra,
+    )

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}") from error
+            raise ValueError(f"неизвестный часовой пояс «{value}»") from error
         return value
 
     @field_validator("database_url")

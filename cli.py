@@ -1,0 +1,60 @@
+"""``signal-ext``: the command line of the Signal service."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from signal_ext.commands.common import AppContext, SignalGroup, current_app, writing
+from signal_ext.commands.persons import person_group
+from signal_ext.commands.processes import process_group
+from signal_ext.commands.scenarios import scenario_group
+from signal_ext.commands.tasks import task_group
+from signal_ext.demo import load_demo
+
+
+@click.group(cls=SignalGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Signal: бизнес-процессы, задачи и оповещения (настройки — переменные SIGNAL_*)."""
+    ctx.obj = ctx.with_resource(_closing(AppContext()))
+
+
+@main.command("init")
+def init() -> None:
+    """Создать или обновить схему базы данных."""
+    url = make_url(current_app().settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"База данных готова: {url}")
+
+
+@main.command("demo")
+@click.option("--no-serve", is_flag=True, help="Только загрузить демо-данные, не запуская сервис.")
+def demo(no_serve: bool) -> None:
+    """Загрузить демо-компанию: сотрудников и сценарии."""
+    with writing() as session:
+        added, outcomes = load_demo(session)
+    click.echo(f"Демо-данные загружены: сотрудников добавлено {len(added)}, сценариев {len(outcomes)}")
+    for outcome in outcomes:
+        click.echo(f"  сценарий «{outcome.name}» v{outcome.version}")
+    click.echo('Попробуйте: signal-ext process start "Согласование договора" --author Иванов')
+
+
+main.add_command(person_group)
+main.add_command(scenario_group)
+main.add_command(process_group)
+main.add_command(task_group)
+
+
+class _closing:
+    def __init__(self, context: AppContext) -> None:
+        self.context = context
+
+    def __enter__(self) -> AppContext:
+        return self.context
+
+    def __exit__(self, *_: object) -> None:
+        self.context.close()
+
+
+if __name__ == "__main__":
+    main()

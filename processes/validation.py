@@ -1,0 +1,40 @@
+"""Pydantic validation errors told in the product's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+_MESSAGES = {
+    "missing": "обязательный ключ отсутствует",
+    "extra_forbidden": "неизвестный ключ",
+    "too_short": "список не должен быть пустым",
+    "string_too_short": "значение не должно быть пустым",
+    "string_too_long": "слишком длинное значение",
+    "time_parsing": "ожидается время ЧЧ:ММ",
+    "int_parsing": "ожидается целое число",
+    "string_type": "ожидается строка",
+    "bool_parsing": "ожидается true или false",
+    "list_type": "ожидается список",
+    "model_type": "ожидается словарь",
+    "dict_type": "ожидается словарь",
+    "enum": "допустимые значения: ",
+}
+
+
+def describe_error(error: Any) -> str:
+    """One pydantic error entry as a short Russian phrase."""
+    kind = error["type"]
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind == "enum":
+        return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", ""))
+    return _MESSAGES.get(kind, str(error["msg"]))
+
+
+def describe_validation(error: ValidationError) -> str:
+    """The first problem of ``error`` as «поле: что не так»."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    return f"{location}: {describe_error(first)}" if location else describe_error(first)

@@ -1,0 +1,1 @@
+"""Click command groups of ``signal-ext``; ``cli.py`` assembles them."""

@@ -1,0 +1,109 @@
+"""What every command shares: the lazily built application, output as text or JSON, error translation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from processes.errors import ProcessError
+from processes.validation import describe_error, describe_validation
+from signal_ext.bootstrap import App, bootstrap
+from signal_ext.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Вывод в JSON для скриптов.")
+
+
+class AppContext:
+    """Builds the application on first use, so ``--help`` never touches the database."""
+
+    def __init__(self) -> None:
+        self._app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = bootstrap(load_settings())
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a bad value becomes one clear line."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "SIGNAL_" + str(first["loc"][0]).upper() if first["loc"] else "SIGNAL_*"
+        raise click.ClickException(f"Настройка {name}: {describe_error(first)}") from error
+
+
+def current_app() -> App:
+    """The application of the running command."""
+    return click.get_current_context().find_object(AppContext).app  # type: ignore[union-attr]
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only session of the running command's database."""
+    with current_app().read_session() as session:
+        yield session
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """A session whose changes are committed together when the block ends without an error."""
+    with current_app().open_session() as session:
+        yield session
+        session.commit()
+
+
+class SignalGroup(click.Group):
+    """A click group that turns the core's errors into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProcessError as error:
+            raise click.ClickException(error.message) from error
+        except ValidationError as error:
+            raise click.ClickException(f"Неверные данные: {describe_validation(error)}") from error
+        except OperationalError as error:
+            url = make_url(current_app().settings.database_url).render_as_string(hide_password=True)
+            raise click.ClickException(f"База данных {url} недоступна: {error.orig}") from error
+
+
+def local_time(moment: datetime | None) -> str:
+    """``moment`` in the configured time zone as «ДД.ММ.ГГГГ ЧЧ:ММ», or an empty string."""
+    if moment is None:
+        return ""
+    return moment.astimezone(current_app().settings.zone).strftime("%d.%m.%Y %H:%M")
+
+
+def emit(value: BaseModel | list[Any] | dict[str, Any], as_json: bool, text: Callable[[], str]) -> None:
+    """Prints ``value`` as JSON when asked, else the human text ``text()`` builds."""
+    if as_json:
+        click.echo(json.dumps(_plain(value), ensure_ascii=False, indent=2))
+    else:
+        click.echo(text())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,89 @@
+"""``signal-ext person``: the directory of employees, partners and counterparties."""
+
+from __future__ import annotations
+
+import click
+from sqlmodel import col, select
+
+from processes.models import Person, PersonCreate, PersonKind, PersonPublic
+from processes.persons import add_person, find_person
+from signal_ext.commands.common import emit, json_option, reading, writing
+
+
+@click.group("person")
+def person_group() -> None:
+    """Сотрудники, партнёры и контрагенты."""
+
+
+@person_group.command("add")
+@click.argument("full_name")
+@click.option("--short", "short_name", default="", help="Краткое имя (по умолчанию «Фамилия И. О.»).")
+@click.option("--kind", type=click.Choice([k.value for k in PersonKind]), default=PersonKind.USER.value)
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@click.option("--inn", default=None, help="ИНН контрагента.")
+@click.option("--role", "roles", multiple=True, help="Роль (можно несколько раз).")
+@json_option
+def add(
+    full_name: str,
+    short_name: str,
+    kind: str,
+    email: str | None,
+    phone: str | None,
+    inn: str | None,
+    roles: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Добавить человека в справочник."""
+    data = PersonCreate(
+        full_name=full_name.strip(),
+        short_name=short_name,
+        kind=PersonKind(kind),
+        email=email,
+        phone=phone,
+        inn=inn,
+        roles=list(roles),
+    )
+    with writing() as session:
+        person = PersonPublic.model_validate(add_person(session, data))
+    emit(person, as_json, lambda: f"Добавлен {person.full_name} (id {person.id})")
+
+
+@person_group.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """Список людей справочника."""
+    with reading() as session:
+        people = [PersonPublic.model_validate(p) for p in session.exec(select(Person).order_by(col(Person.id)))]
+    emit(people, as_json, lambda: "\n".join(_line(p) for p in people) or "Справочник пуст")
+
+
+@person_group.command("show")
+@click.argument("person_ref")
+@json_option
+def show(person_ref: str, as_json: bool) -> None:
+    """Карточка человека (по id или части имени)."""
+    with reading() as session:
+        person = PersonPublic.model_validate(find_person(session, person_ref))
+    emit(person, as_json, lambda: _card(person))
+
+
+def _line(person: PersonPublic) -> str:
+    roles = f" [{', '.join(person.roles)}]" if person.roles else ""
+    state = "" if person.active else " (заблокирован)"
+    return f"{person.id:>4}  {person.full_name}  ({person.short_name}){roles}{state}"
+
+
+def _card(person: PersonPublic) -> str:
+    rows = [
+        ("id", str(person.id)),
+        ("ФИО", person.full_name),
+        ("Краткое имя", person.short_name),
+        ("Вид", person.kind),
+        ("E-mail", person.email or ""),
+        ("Телефон", person.phone or ""),
+        ("ИНН", person.inn or ""),
+        ("Роли", ", ".join(person.roles)),
+        ("Активен", "да" if person.active else "нет"),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in rows if value)

@@ -1,0 +1,68 @@
+"""The demo company: a handful of employees and counterparties, and the demo scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from processes.models import Person, PersonCreate, PersonKind
+from processes.persons import add_person
+from processes.scenario_file import read_scenario_file
+from processes.scenarios import LoadOutcome, load_scenarios
+
+SCENARIOS_FILE = Path(__file__).parent / "scenarios.yaml"
+
+DEMO_PERSONS = [
+    PersonCreate(
+        full_name="Иванов Иван Иванович",
+        email="ivanov@example.com",
+        phone="+7 916 100-00-01",
+        roles=["Руководитель"],
+    ),
+    PersonCreate(
+        full_name="Петрова Мария Сергеевна",
+        email="petrova@example.com",
+        phone="+7 916 100-00-02",
+        roles=["Юрист"],
+    ),
+    PersonCreate(
+        full_name="Сидоров Алексей Петрович",
+        email="sidorov@example.com",
+        phone="+7 916 100-00-03",
+        roles=["Бухгалтер"],
+    ),
+    PersonCreate(
+        full_name="Кузнецова Елена Викторовна",
+        email="kuznetsova@example.com",
+        phone="+7 916 100-00-04",
+        roles=["Менеджер"],
+    ),
+    PersonCreate(
+        full_name="Смирнов Дмитрий Олегович",
+        email="smirnov@example.com",
+        phone="+7 916 100-00-05",
+        roles=["Менеджер"],
+    ),
+    PersonCreate(
+        full_name="ООО «Ромашка»",
+        short_name="Ромашка",
+        kind=PersonKind.COUNTERPARTY,
+        inn="7701234567",
+        email="office@romashka.example.com",
+    ),
+    PersonCreate(
+        full_name="ИП Лебедев Олег Николаевич",
+        short_name="ИП Лебедев",
+        kind=PersonKind.PARTNER,
+        phone="+7 903 200-00-01",
+    ),
+]
+
+
+def load_demo(session: Session) -> tuple[list[str], list[LoadOutcome]]:
+    """Adds the demo persons that are missing and loads the demo scenarios; safe to run again."""
+    existing = set(session.exec(select(Person.full_name)).all())
+    added = [add_person(session, person).full_name for person in DEMO_PERSONS if person.full_name not in existing]
+    outcomes = load_scenarios(session, read_scenario_file(SCENARIOS_FILE), SCENARIOS_FILE.name)
+    return added, outcomes
