@@ -82,8 +82,9 @@ class SignalGroup(click.Group):
         except ValidationError as error:
             raise click.ClickException(f"Неверные данные: {describe_validation(error)}") from error
         except OperationalError as error:
-            url = make_url(current_app().settings.database_url).render_as_string(hide_password=True)
-            raise click.ClickException(f"База данных {url} недоступна: {error.orig}") from error
+            url = make_url(load_settings().database_url).render_as_string(hide_password=True)
+            reason = " ".join(str(error.orig).split())
+            raise click.ClickException(f"База данных {url} недоступна: {reason}") from error
 
 
 def local_time(moment: datetime | None) -> str:
