@@ -37,6 +37,8 @@ def demo(no_serve: bool) -> None:
     for outcome in outcomes:
         click.echo(f"  сценарий «{outcome.name}» v{outcome.version}")
     click.echo('Попробуйте: signal-ext process start "Согласование договора" --author Иванов')
+    if not no_serve:
+        click.echo("Сервис (боты, планировщик, HTTP) в этой версии ещё не запускается: загружены только данные.")
 
 
 main.add_command(person_group)
