@@ -270,3 +270,15 @@ def test_two_simultaneous_completions_one_wins(app: App, people: list[int], roun
     tasks = _tasks(app, process.id or 0)
     assert [t.position for t in tasks] == [0, 1]
     assert _event_names(app).count("task.completed") == 1
+
+
+def test_role_without_holders_refuses_the_start_and_keeps_nothing(app: App) -> None:
+    seed(
+        app,
+        "scenarios:\n  - name: Аудит\n    steps:\n      - title: Проверить\n        performer: {role: Аудитор}\n",
+        [PersonCreate(full_name="Иванов Иван Иванович")],
+    )
+    before = row_counts(app.engine)
+    with pytest.raises(ProcessError, match="ролью «Аудитор»"):
+        app.processes.start_process("Аудит", "Иванов")
+    assert row_counts(app.engine) == before
