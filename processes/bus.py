@@ -1,20 +1,24 @@
-"""The event bus: stores each domain event in the log and hands it to subscribers, in the same transaction."""
+"""The event bus: stores domain events in the log and hands them to subscribers, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import Table, insert
+from sqlmodel import Session, SQLModel
 
 from processes.events import DomainEvent
 from processes.models import EventRecord
+from processes.timeutil import utcnow
 
 Subscriber = Callable[[Session, DomainEvent], None]
+EVENT_LOG: Table = SQLModel.metadata.tables[str(EventRecord.__tablename__)]
 
 
 class EventBus:
-    """In-process publish/subscribe; a subscriber's writes commit or roll back with the event itself."""
+    """In-process publish/subscribe; a subscriber's writes commit or roll back with the events themselves."""
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
@@ -23,16 +27,25 @@ class EventBus:
         """Registers ``subscriber`` to receive every event published after this call."""
         self._subscribers.append(subscriber)
 
-    def publish(self, session: Session, event: DomainEvent) -> None:
-        """Writes ``event`` to the event log and calls every subscriber within the caller's transaction."""
-        payload: dict[str, Any] = event.payload()
-        session.add(
-            EventRecord(
-                name=event.name,
-                process_id=payload.get("process_id"),
-                task_id=payload.get("task_id"),
-                payload=payload,
-            )
-        )
-        for subscriber in self._subscribers:
-            subscriber(session, event)
+    def publish(self, session: Session, events: Sequence[DomainEvent], occurred_at: datetime | None = None) -> None:
+        """Writes ``events`` to the event log in one statement, then calls every subscriber for each, in order,
+        all within the caller's transaction."""
+        if not events:
+            return
+        session.flush()
+        moment = occurred_at or utcnow()
+        session.connection().execute(insert(EVENT_LOG), [_log_row(event, moment) for event in events])
+        for event in events:
+            for subscriber in self._subscribers:
+                subscriber(session, event)
+
+
+def _log_row(event: DomainEvent, moment: datetime) -> dict[str, Any]:
+    payload = event.payload()
+    return {
+        "name": event.name,
+        "process_id": payload.get("process_id"),
+        "task_id": payload.get("task_id"),
+        "payload": payload,
+        "occurred_at": moment,
+    }

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col, func, select
+from sqlalchemy import bindparam, update
+from sqlmodel import Session
 
 from processes import events
 from processes.bus import EventBus
-from processes.errors import AlreadyCompleted, InvalidState, NotFound, ProcessError
+from processes.errors import AlreadyCompleted, InvalidState, ProcessError
 from processes.fields import validate_data
-from processes.models import (
-    Attachment,
-    PerformerRule,
-    Process,
-    ProcessStatus,
-    Scenario,
-    Step,
-    Task,
-    TaskCreate,
-    TaskStatus,
-)
-from processes.persons import find_person, persons_with_role
-from processes.scenarios import field_specs, find_scenario, steps_of
+from processes.models import Attachment, Process, ProcessStatus, Task, TaskCreate, TaskStatus
+from processes.performers import choose_performer
+from processes.persons import find_person
+from processes.plans import ScenarioPlan, ScenarioPlans, StepPlan
+from processes.rows import PROCESSES, TASKS, Row, insert_model, insert_row, load_process, load_task, update_row
+from processes.scenarios import find_scenario
 from processes.timeutil import utcnow
 
 ProcessEventT = TypeVar("ProcessEventT", bound=events.ProcessEvent)
@@ -44,6 +36,28 @@ class NewAttachment:
     content_type: str = "application/octet-stream"
 
 
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task did: the next step's task, if any, and whether the process is now finished."""
+
+    task_id: int
+    process_id: int | None
+    next_task_id: int | None
+    process_completed: bool
+
+
+@dataclass
+class _Unit:
+    """One transaction and the events it raised, published together just before it commits."""
+
+    session: Session
+    now: datetime
+    raised: list[events.DomainEvent] = field(default_factory=list)
+
+    def emit(self, event: events.DomainEvent) -> None:
+        self.raised.append(event)
+
+
 class ProcessService:
     """Runs the business-process use cases, one unit of work each, publishing events to ``bus``."""
 
@@ -53,12 +67,15 @@ class ProcessService:
         self._open_session = open_session
         self._bus = bus
         self._clock = clock
+        self._plans = ScenarioPlans()
 
     @contextmanager
-    def _unit_of_work(self) -> Iterator[Session]:
+    def _unit_of_work(self) -> Iterator[_Unit]:
         with self._open_session() as session:
+            unit = _Unit(session, self._clock())
             try:
-                yield session
+                yield unit
+                self._bus.publish(session, unit.raised, unit.now)
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -72,180 +89,176 @@ class ProcessService:
         attachments: Sequence[NewAttachment] = (),
     ) -> Process:
         """Creates a process of a scenario; starts it at once unless the scenario has manual start."""
-        with self._unit_of_work() as session:
-            scenario = find_scenario(session, scenario_ref)
-            author = find_person(session, author_ref)
-            if attachments and not scenario.attachments_allowed:
-                raise ProcessError(f"Сценарий «{scenario.name}» не допускает вложений")
-            assert scenario.id is not None and author.id is not None
-            process = Process(scenario_id=scenario.id, author_id=author.id, description=description)
-            process.created_at = self._clock()
-            session.add(process)
-            session.flush()
+        with self._unit_of_work() as unit:
+            scenario = find_scenario(unit.session, scenario_ref)
+            author = find_person(unit.session, author_ref)
+            plan = self._plans.get(unit.session, scenario.id or 0)
+            if attachments and not plan.attachments_allowed:
+                raise ProcessError(f"Сценарий «{plan.name}» не допускает вложений")
+            process = Process(scenario_id=plan.id, author_id=author.id or 0, description=description)
+            process.created_at = unit.now
+            if not plan.manual_start:
+                _mark_started(process, plan, unit.now)
+            process.id = insert_model(unit.session, PROCESSES, process)
             for attachment in attachments:
-                session.add(_attachment_row(process, attachment))
-            self._publish(session, _process_event(events.ProcessCreated, process))
-            if not scenario.manual_start:
-                self._start(session, process, scenario)
+                unit.session.add(_attachment_row(process, attachment))
+            unit.emit(_process_event(events.ProcessCreated, process))
+            if not plan.manual_start:
+                self._enter_first_step(unit, process, plan)
             return process
 
     def start_created(self, process_id: int) -> Process:
         """Starts a process that a manual-start scenario left in «Создан»."""
-        with self._unit_of_work() as session:
-            process = _get_process(session, process_id)
+        with self._unit_of_work() as unit:
+            process = Process(**load_process(unit.session, process_id, lock=True))
             if process.status != ProcessStatus.CREATED:
                 raise InvalidState(f"Процесс {process_id} уже в статусе «{process.status}», запуск невозможен")
-            scenario = session.get(Scenario, process.scenario_id)
-            assert scenario is not None
-            self._start(session, process, scenario)
+            plan = self._plans.get(unit.session, process.scenario_id)
+            _mark_started(process, plan, unit.now)
+            _update_process(
+                unit.session, process_id, status=process.status, started_at=unit.now, deadline=process.deadline
+            )
+            self._enter_first_step(unit, process, plan)
             return process
 
     def cancel_process(self, process_id: int, reason: str = "") -> Process:
         """Interrupts a created or active process; its open tasks are cancelled."""
-        with self._unit_of_work() as session:
-            process = _get_process(session, process_id)
+        with self._unit_of_work() as unit:
+            process = Process(**load_process(unit.session, process_id, lock=True))
             if process.status not in (ProcessStatus.CREATED, ProcessStatus.ACTIVE):
                 raise InvalidState(f"Процесс {process_id} уже в статусе «{process.status}», прервать нельзя")
-            open_tasks = session.exec(
-                select(Task).where(Task.process_id == process.id, Task.status == TaskStatus.ACTIVE)
-            ).all()
-            for task in open_tasks:
-                task.status = TaskStatus.CANCELLED
-                session.add(task)
-                self._publish(session, _task_event(events.TaskCancelled, task))
+            for task in _cancel_open_tasks(unit.session, process_id):
+                unit.emit(_task_event(events.TaskCancelled, task))
             process.status = ProcessStatus.CANCELLED
             process.cancel_reason = reason
-            process.finished_at = self._clock()
-            session.add(process)
-            self._publish(session, _process_event(events.ProcessCancelled, process, reason=reason))
+            process.finished_at = unit.now
+            _update_process(unit.session, process_id, status=process.status, cancel_reason=reason, finished_at=unit.now)
+            unit.emit(_process_event(events.ProcessCancelled, process, reason=reason))
             return process
 
     def create_task(self, data: TaskCreate) -> Task:
         """Creates a standalone task (no process), e.g. from «Новая задача»."""
-        with self._unit_of_work() as session:
-            find_person(session, data.performer_id)
-            find_person(session, data.author_id)
-            if data.deadline is not None and data.deadline <= self._clock():
+        with self._unit_of_work() as unit:
+            find_person(unit.session, data.performer_id)
+            find_person(unit.session, data.author_id)
+            if data.deadline is not None and data.deadline <= unit.now:
                 raise ProcessError("Срок задачи уже прошёл; укажите срок в будущем")
-            task = Task.model_validate(data.model_dump(), update={"created_at": self._clock()})
-            session.add(task)
-            session.flush()
-            self._publish(session, _task_event(events.TaskCreated, task))
+            task = Task.model_validate(data.model_dump(), update={"created_at": unit.now})
+            task.id = insert_model(unit.session, TASKS, task)
+            unit.emit(_task_event(events.TaskCreated, task))
             return task
 
     def complete_task(
         self, task_id: int, comment: str = "", data: dict[str, str] | None = None, by: int | None = None
-    ) -> Task:
+    ) -> Completion:
         """Completes an active task with its required data, then advances or completes its process.
 
         Of two concurrent completions exactly one wins; the other gets AlreadyCompleted."""
-        with self._unit_of_work() as session:
-            task = _get_task(session, task_id)
-            if task.status != TaskStatus.ACTIVE:
-                raise AlreadyCompleted(task_id, task.status)
-            if by is not None and by != task.performer_id:
+        with self._unit_of_work() as unit:
+            task = load_task(unit.session, task_id)
+            if task["status"] != TaskStatus.ACTIVE:
+                raise AlreadyCompleted(task_id, task["status"])
+            if by is not None and by != task["performer_id"]:
                 raise InvalidState(f"Задача {task_id} назначена другому исполнителю")
-            step = session.get(Step, task.step_id) if task.step_id is not None else None
-            values = validate_data(field_specs(step), data or {})
-            self._mark_done(session, task, comment, values)
-            self._publish(session, _task_event(events.TaskCompleted, task, comment=comment))
-            if task.process_id is not None:
-                self._advance(session, _get_process(session, task.process_id), task, values)
-            return task
+            process = load_process(unit.session, task["process_id"], lock=True) if task["process_id"] else None
+            plan = self._plans.get(unit.session, process["scenario_id"]) if process else None
+            step = plan.step(task["step_id"]) if plan else None
+            values = validate_data(list(step.fields) if step else [], data or {})
+            _mark_done(unit, task_id, comment, values)
+            unit.emit(_task_event(events.TaskCompleted, task, comment=comment))
+            next_task_id = None
+            if process is not None and plan is not None and step is not None:
+                next_task_id = self._advance(unit, process, plan, step, values)
+            return Completion(task_id, task["process_id"], next_task_id, process is not None and next_task_id is None)
 
     def acknowledge_task(self, task_id: int) -> Task:
         """Records when the performer acknowledged the task («Ознакомлен»); repeated presses keep the first."""
-        with self._unit_of_work() as session:
-            task = _get_task(session, task_id)
-            if task.acknowledged_at is None:
-                task.acknowledged_at = self._clock()
-                session.add(task)
-                self._publish(session, _task_event(events.TaskAcknowledged, task))
-            return task
+        with self._unit_of_work() as unit:
+            task = dict(load_task(unit.session, task_id))
+            if task["acknowledged_at"] is None:
+                result = unit.session.connection().execute(
+                    update(TASKS)
+                    .where(TASKS.c.id == task_id, TASKS.c.acknowledged_at.is_(None))
+                    .values(acknowledged_at=unit.now)
+                )
+                if result.rowcount == 1:
+                    task["acknowledged_at"] = unit.now
+                    unit.emit(_task_event(events.TaskAcknowledged, task))
+            return Task(**task)
 
-    def _mark_done(self, session: Session, task: Task, comment: str, values: dict[str, object]) -> None:
-        now = self._clock()
-        changed = {"status": TaskStatus.DONE, "comment": comment, "data": values, "completed_at": now}
-        result = session.execute(
-            update(Task)
-            .where(col(Task.id) == task.id, col(Task.status) == TaskStatus.ACTIVE)
-            .values(**changed)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            assert task.id is not None
-            raise AlreadyCompleted(task.id, TaskStatus.DONE)
-        for key, value in changed.items():
-            set_committed_value(task, key, value)
+    def _advance(
+        self, unit: _Unit, process: Row, plan: ScenarioPlan, done: StepPlan, values: dict[str, Any]
+    ) -> int | None:
+        changed: dict[str, Any] = {"data": {**process["data"], **values}} if values else {}
+        following = plan.after(done)
+        if following is None:
+            changed.update(status=ProcessStatus.COMPLETED, finished_at=unit.now)
+            unit.emit(_process_event(events.ProcessCompleted, process))
+        if changed:
+            _update_process(unit.session, process["id"], **changed)
+        return self._create_step_task(unit, process, following) if following is not None else None
 
-    def _start(self, session: Session, process: Process, scenario: Scenario) -> None:
-        now = self._clock()
-        process.status = ProcessStatus.ACTIVE
-        process.started_at = now
-        if scenario.deadline_minutes:
-            process.deadline = now + timedelta(minutes=scenario.deadline_minutes)
-        session.add(process)
-        self._publish(session, _process_event(events.ProcessStarted, process))
-        steps = steps_of(session, scenario.id or 0)
-        self._create_step_task(session, process, steps[0])
+    def _enter_first_step(self, unit: _Unit, process: Process, plan: ScenarioPlan) -> None:
+        unit.emit(_process_event(events.ProcessStarted, process))
+        self._create_step_task(unit, process, plan.steps[0])
 
-    def _advance(self, session: Session, process: Process, done: Task, values: dict[str, object]) -> None:
-        process.data = {**process.data, **values}
-        following = session.exec(
-            select(Step).where(Step.scenario_id == process.scenario_id, Step.position == (done.position or 0) + 1)
-        ).first()
-        if following is not None:
-            self._create_step_task(session, process, following)
-        else:
-            process.status = ProcessStatus.COMPLETED
-            process.finished_at = self._clock()
-            self._publish(session, _process_event(events.ProcessCompleted, process))
-        session.add(process)
-
-    def _create_step_task(self, session: Session, process: Process, step: Step) -> Task:
-        now = self._clock()
-        task = Task(
-            process_id=process.id,
-            step_id=step.id,
-            position=step.position,
-            title=step.title,
-            description=step.description or process.description,
-            performer_id=_performer_for(session, step, process),
-            author_id=process.author_id,
-            important=step.important,
-            deadline=now + timedelta(minutes=step.deadline_minutes) if step.deadline_minutes else None,
-            created_at=now,
-        )
-        session.add(task)
-        session.flush()
-        self._publish(session, _task_event(events.TaskCreated, task))
-        return task
-
-    def _publish(self, session: Session, event: events.DomainEvent) -> None:
-        self._bus.publish(session, event)
+    def _create_step_task(self, unit: _Unit, process: Process | Row, step: StepPlan) -> int:
+        author_id = _get(process, "author_id")
+        values = {
+            "process_id": _get(process, "id"),
+            "step_id": step.id,
+            "position": step.position,
+            "title": step.title,
+            "description": step.description or _get(process, "description"),
+            "performer_id": choose_performer(unit.session, step, author_id),
+            "author_id": author_id,
+            "important": step.important,
+            "deadline": unit.now + timedelta(minutes=step.deadline_minutes) if step.deadline_minutes else None,
+            "status": TaskStatus.ACTIVE,
+            "comment": "",
+            "data": {},
+            "created_at": unit.now,
+        }
+        values["id"] = insert_row(unit.session, TASKS, values)
+        unit.emit(_task_event(events.TaskCreated, values))
+        return int(values["id"])
 
 
-def _performer_for(session: Session, step: Step, process: Process) -> int:
-    if step.performer_rule == PerformerRule.PERSON and step.performer_person_id is not None:
-        return step.performer_person_id
-    if step.performer_rule == PerformerRule.ROLE and step.performer_role:
-        holders = persons_with_role(session, step.performer_role)
-        if not holders:
-            raise ProcessError(f"Шаг «{step.title}»: нет активных сотрудников с ролью «{step.performer_role}»")
-        return _least_busy([h.id for h in holders if h.id is not None], session)
-    return process.author_id
+def _get(source: object, key: str) -> Any:
+    return source[key] if isinstance(source, Mapping) else getattr(source, key)
 
 
-def _least_busy(person_ids: list[int], session: Session) -> int:
-    counts = dict(
-        session.exec(
-            select(Task.performer_id, func.count())
-            .where(col(Task.performer_id).in_(person_ids), Task.status == TaskStatus.ACTIVE)
-            .group_by(col(Task.performer_id))
-        ).all()
-    )
-    return min(person_ids, key=lambda person_id: (counts.get(person_id, 0), person_id))
+def _mark_started(process: Process, plan: ScenarioPlan, now: datetime) -> None:
+    process.status = ProcessStatus.ACTIVE
+    process.started_at = now
+    if plan.deadline_minutes:
+        process.deadline = now + timedelta(minutes=plan.deadline_minutes)
+
+
+_COMPLETE_IF_ACTIVE = update(TASKS).where(
+    TASKS.c.id == bindparam("_task_id"), TASKS.c.status == TaskStatus.ACTIVE.value
+)
+
+
+def _mark_done(unit: _Unit, task_id: int, comment: str, values: dict[str, Any]) -> None:
+    """Completes the task if it is still active: of concurrent completions only the first changes the row.
+
+    The caller holds the process lock first (as cancellation does), so the two never wait on each other in a
+    circle, and a cancellation that follows sees the next step's task."""
+    changed = {"status": TaskStatus.DONE, "comment": comment, "data": values, "completed_at": unit.now}
+    result = unit.session.connection().execute(_COMPLETE_IF_ACTIVE, {**changed, "_task_id": task_id})
+    if result.rowcount != 1:
+        raise AlreadyCompleted(task_id, TaskStatus.DONE)
+
+
+def _cancel_open_tasks(session: Session, process_id: int) -> list[Row]:
+    still_open = (TASKS.c.process_id == process_id) & (TASKS.c.status == TaskStatus.ACTIVE)
+    statement = update(TASKS).where(still_open).values(status=TaskStatus.CANCELLED).returning(*TASKS.c)
+    return list(session.connection().execute(statement).mappings())
+
+
+def _update_process(session: Session, process_id: int, **values: Any) -> None:
+    update_row(session, PROCESSES, process_id, values)
 
 
 def _attachment_row(process: Process, attachment: NewAttachment) -> Attachment:
@@ -258,31 +271,20 @@ def _attachment_row(process: Process, attachment: NewAttachment) -> Attachment:
     )
 
 
-def _get_process(session: Session, process_id: int) -> Process:
-    process = session.get(Process, process_id)
-    if process is None:
-        raise NotFound("процесс", str(process_id))
-    return process
-
-
-def _get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("задача", str(task_id))
-    return task
-
-
-def _process_event(kind: type[ProcessEventT], process: Process, **extra: str) -> ProcessEventT:
-    assert process.id is not None
-    return kind(process_id=process.id, scenario_id=process.scenario_id, author_id=process.author_id, **extra)
-
-
-def _task_event(kind: type[TaskEventT], task: Task, **extra: str) -> TaskEventT:
-    assert task.id is not None
+def _process_event(kind: type[ProcessEventT], process: Process | Row, **extra: str) -> ProcessEventT:
     return kind(
-        task_id=task.id,
-        process_id=task.process_id,
-        performer_id=task.performer_id,
-        author_id=task.author_id,
+        process_id=_get(process, "id"),
+        scenario_id=_get(process, "scenario_id"),
+        author_id=_get(process, "author_id"),
+        **extra,
+    )
+
+
+def _task_event(kind: type[TaskEventT], task: Task | Row, **extra: str) -> TaskEventT:
+    return kind(
+        task_id=_get(task, "id"),
+        process_id=_get(task, "process_id"),
+        performer_id=_get(task, "performer_id"),
+        author_id=_get(task, "author_id"),
         **extra,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -86,7 +87,8 @@ def test_single_step_process_goes_to_author_and_completes(app: App, people: list
     assert task.performer_id == people[1] and task.author_id == people[1]
     assert task.deadline is not None and task.deadline - task.created_at == timedelta(days=2)
 
-    app.processes.complete_task(task.id or 0, "Согласовано")
+    completion = app.processes.complete_task(task.id or 0, "Согласовано")
+    assert completion.process_completed and completion.next_task_id is None
 
     with app.read_session() as session:
         shown = show_process(session, process.id or 0)
@@ -195,7 +197,10 @@ def test_standalone_task(app: App, people: list[int]) -> None:
     with pytest.raises(InvalidState, match="другому"):
         app.processes.complete_task(task.id or 0, "", by=ivanov)
     done = app.processes.complete_task(task.id or 0, "Позвонила", by=petrova)
-    assert done.status == TaskStatus.DONE
+    assert done.next_task_id is None and not done.process_completed
+    with app.read_session() as session:
+        stored = session.get(Task, task.id)
+    assert stored is not None and stored.status == TaskStatus.DONE and stored.comment == "Позвонила"
     assert _event_names(app) == ["task.created", "task.completed"]
 
 
@@ -282,3 +287,30 @@ def test_role_without_holders_refuses_the_start_and_keeps_nothing(app: App) -> N
     with pytest.raises(ProcessError, match="ролью «Аудитор»"):
         app.processes.start_process("Аудит", "Иванов")
     assert row_counts(app.engine) == before
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_cancel_racing_a_completion_leaves_no_open_task(app: App, people: list[int], round_: int) -> None:
+    process = app.processes.start_process("Закупка", "Сидоров")
+    [task] = _tasks(app, process.id or 0)
+    barrier = threading.Barrier(2)
+
+    def complete() -> None:
+        barrier.wait()
+        with contextlib.suppress(AlreadyCompleted):
+            app.processes.complete_task(task.id or 0, "", {"item": "Стол", "quantity": "1"})
+
+    def cancel() -> None:
+        barrier.wait()
+        with contextlib.suppress(InvalidState):
+            app.processes.cancel_process(process.id or 0)
+
+    threads = [threading.Thread(target=complete), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.read_session() as session:
+        stored = session.get(Process, process.id)
+    assert stored is not None and stored.status == ProcessStatus.CANCELLED
+    assert [t.status for t in _tasks(app, process.id or 0) if t.status == TaskStatus.ACTIVE] == []

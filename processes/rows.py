@@ -1,0 +1,59 @@
+"""Row-level reads and writes of the hot path, in SQLAlchemy Core: the ORM's unit of work and SQLModel's object
+construction cost more than the database here. Rows travel as plain mappings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlmodel import Session, SQLModel
+
+from processes.errors import NotFound
+from processes.models import Process, Task  # noqa: F401  (registers the tables)
+
+PROCESSES: Table = SQLModel.metadata.tables["process"]
+TASKS: Table = SQLModel.metadata.tables["task"]
+
+Row = Mapping[Any, Any]
+
+_SELECT_TASK = select(TASKS).where(TASKS.c.id == bindparam("row_id"))
+_SELECT_PROCESS = select(PROCESSES).where(PROCESSES.c.id == bindparam("row_id"))
+_LOCK_PROCESS = _SELECT_PROCESS.with_for_update()
+
+
+_UPDATE_BY_ID = {table.name: update(table).where(table.c.id == bindparam("_row_id")) for table in (TASKS, PROCESSES)}
+
+
+def insert_row(session: Session, table: Table, values: Row) -> int:
+    """Inserts ``values`` (every column but the id) into ``table``; returns the new id."""
+    statement = insert(table).returning(table.c.id)
+    return int(session.connection().execute(statement, dict(values)).scalar_one())
+
+
+def update_row(session: Session, table: Table, row_id: int, values: Row) -> int:
+    """Sets ``values`` on row ``row_id`` of ``table`` (tasks or processes); returns how many rows changed."""
+    parameters = {**values, "_row_id": row_id}
+    return session.connection().execute(_UPDATE_BY_ID[table.name], parameters).rowcount
+
+
+def insert_model(session: Session, table: Table, item: SQLModel) -> int:
+    """Inserts ``item`` with its model defaults applied; returns the new id."""
+    return insert_row(session, table, {key: value for key, value in item.model_dump().items() if key != "id"})
+
+
+def load_task(session: Session, task_id: int) -> Row:
+    """The row of task ``task_id``, or NotFound."""
+    row = session.connection().execute(_SELECT_TASK, {"row_id": task_id}).mappings().one_or_none()
+    if row is None:
+        raise NotFound("задача", str(task_id))
+    return row
+
+
+def load_process(session: Session, process_id: int, lock: bool = False) -> Row:
+    """The row of process ``process_id``; with ``lock`` it stays locked until the transaction ends (PostgreSQL)."""
+    statement = _LOCK_PROCESS if lock else _SELECT_PROCESS
+    row = session.connection().execute(statement, {"row_id": process_id}).mappings().one_or_none()
+    if row is None:
+        raise NotFound("процесс", str(process_id))
+    return row
