@@ -15,6 +15,7 @@ from processes.timeutil import utcnow
 
 Subscriber = Callable[[Session, DomainEvent], None]
 EVENT_LOG: Table = SQLModel.metadata.tables[str(EventRecord.__tablename__)]
+_INSERT_EVENTS = insert(EVENT_LOG)
 
 
 class EventBus:
@@ -34,7 +35,7 @@ class EventBus:
             return
         session.flush()
         moment = occurred_at or utcnow()
-        session.connection().execute(insert(EVENT_LOG), [_log_row(event, moment) for event in events])
+        session.connection().execute(_INSERT_EVENTS, [_log_row(event, moment) for event in events])
         for event in events:
             for subscriber in self._subscribers:
                 subscriber(session, event)

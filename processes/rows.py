@@ -22,12 +22,20 @@ _SELECT_PROCESS = select(PROCESSES).where(PROCESSES.c.id == bindparam("row_id"))
 _LOCK_PROCESS = _SELECT_PROCESS.with_for_update()
 
 
+_PROCESS_PREFIX = "process__"
+_SELECT_TASK_AND_LOCKED_PROCESS = (
+    select(TASKS, *(column.label(_PROCESS_PREFIX + column.name) for column in PROCESSES.c))
+    .join_from(TASKS, PROCESSES, TASKS.c.process_id == PROCESSES.c.id)
+    .where(TASKS.c.id == bindparam("row_id"))
+    .with_for_update(of=PROCESSES)
+)
 _UPDATE_BY_ID = {table.name: update(table).where(table.c.id == bindparam("_row_id")) for table in (TASKS, PROCESSES)}
+_INSERT_RETURNING_ID = {table.name: insert(table).returning(table.c.id) for table in (TASKS, PROCESSES)}
 
 
 def insert_row(session: Session, table: Table, values: Row) -> int:
-    """Inserts ``values`` (every column but the id) into ``table``; returns the new id."""
-    statement = insert(table).returning(table.c.id)
+    """Inserts ``values`` (every column but the id) into ``table`` (tasks or processes); returns the new id."""
+    statement = _INSERT_RETURNING_ID[table.name]
     return int(session.connection().execute(statement, dict(values)).scalar_one())
 
 
@@ -48,6 +56,21 @@ def load_task(session: Session, task_id: int) -> Row:
     if row is None:
         raise NotFound("задача", str(task_id))
     return row
+
+
+def load_task_and_process(session: Session, task_id: int) -> tuple[Row, Row | None]:
+    """Task ``task_id`` and, when it belongs to one, its process, locked until the transaction ends (PostgreSQL);
+    one round trip for the common case of a process task."""
+    found = session.connection().execute(_SELECT_TASK_AND_LOCKED_PROCESS, {"row_id": task_id}).mappings().first()
+    if found is None:
+        return load_task(session, task_id), None
+    task, process = {}, {}
+    for key, value in found.items():
+        if key.startswith(_PROCESS_PREFIX):
+            process[key[len(_PROCESS_PREFIX) :]] = value
+        else:
+            task[key] = value
+    return task, process
 
 
 def load_process(session: Session, process_id: int, lock: bool = False) -> Row:

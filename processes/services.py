@@ -19,7 +19,17 @@ from processes.models import Attachment, Process, ProcessStatus, Task, TaskCreat
 from processes.performers import choose_performer
 from processes.persons import find_person
 from processes.plans import ScenarioPlan, ScenarioPlans, StepPlan
-from processes.rows import PROCESSES, TASKS, Row, insert_model, insert_row, load_process, load_task, update_row
+from processes.rows import (
+    PROCESSES,
+    TASKS,
+    Row,
+    insert_model,
+    insert_row,
+    load_process,
+    load_task,
+    load_task_and_process,
+    update_row,
+)
 from processes.scenarios import find_scenario
 from processes.timeutil import utcnow
 
@@ -155,12 +165,11 @@ class ProcessService:
 
         Of two concurrent completions exactly one wins; the other gets AlreadyCompleted."""
         with self._unit_of_work() as unit:
-            task = load_task(unit.session, task_id)
+            task, process = load_task_and_process(unit.session, task_id)
             if task["status"] != TaskStatus.ACTIVE:
                 raise AlreadyCompleted(task_id, task["status"])
             if by is not None and by != task["performer_id"]:
                 raise InvalidState(f"Задача {task_id} назначена другому исполнителю")
-            process = load_process(unit.session, task["process_id"], lock=True) if task["process_id"] else None
             plan = self._plans.get(unit.session, process["scenario_id"]) if process else None
             step = plan.step(task["step_id"]) if plan else None
             values = validate_data(list(step.fields) if step else [], data or {})
