@@ -53,9 +53,8 @@ def find_person(session: Session, ref: str | int) -> Person:
     text = str(ref).strip()
     if text.isdigit():
         person = session.get(Person, int(text))
-        if person is None:
-            raise NotFound(KIND_LABEL, text)
-        return person
+        if person is not None:
+            return person
     matches = match_persons(session, text)
     if not matches:
         raise NotFound(KIND_LABEL, text)

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from processes.errors import NotFound
 from processes.models import Process, Task  # noqa: F401  (registers the tables)
@@ -33,37 +34,37 @@ _UPDATE_BY_ID = {table.name: update(table).where(table.c.id == bindparam("_row_i
 _INSERT_RETURNING_ID = {table.name: insert(table).returning(table.c.id) for table in (TASKS, PROCESSES)}
 
 
-def insert_row(session: Session, table: Table, values: Row) -> int:
+def insert_row(db: Connection, table: Table, values: Row) -> int:
     """Inserts ``values`` (every column but the id) into ``table`` (tasks or processes); returns the new id."""
     statement = _INSERT_RETURNING_ID[table.name]
-    return int(session.connection().execute(statement, dict(values)).scalar_one())
+    return int(db.execute(statement, dict(values)).scalar_one())
 
 
-def update_row(session: Session, table: Table, row_id: int, values: Row) -> int:
+def update_row(db: Connection, table: Table, row_id: int, values: Row) -> int:
     """Sets ``values`` on row ``row_id`` of ``table`` (tasks or processes); returns how many rows changed."""
     parameters = {**values, "_row_id": row_id}
-    return session.connection().execute(_UPDATE_BY_ID[table.name], parameters).rowcount
+    return db.execute(_UPDATE_BY_ID[table.name], parameters).rowcount
 
 
-def insert_model(session: Session, table: Table, item: SQLModel) -> int:
+def insert_model(db: Connection, table: Table, item: SQLModel) -> int:
     """Inserts ``item`` with its model defaults applied; returns the new id."""
-    return insert_row(session, table, {key: value for key, value in item.model_dump().items() if key != "id"})
+    return insert_row(db, table, {key: value for key, value in item.model_dump().items() if key != "id"})
 
 
-def load_task(session: Session, task_id: int) -> Row:
+def load_task(db: Connection, task_id: int) -> Row:
     """The row of task ``task_id``, or NotFound."""
-    row = session.connection().execute(_SELECT_TASK, {"row_id": task_id}).mappings().one_or_none()
+    row = db.execute(_SELECT_TASK, {"row_id": task_id}).mappings().one_or_none()
     if row is None:
         raise NotFound("задача", str(task_id))
     return row
 
 
-def load_task_and_process(session: Session, task_id: int) -> tuple[Row, Row | None]:
+def load_task_and_process(db: Connection, task_id: int) -> tuple[Row, Row | None]:
     """Task ``task_id`` and, when it belongs to one, its process, locked until the transaction ends (PostgreSQL);
     one round trip for the common case of a process task."""
-    found = session.connection().execute(_SELECT_TASK_AND_LOCKED_PROCESS, {"row_id": task_id}).mappings().first()
+    found = db.execute(_SELECT_TASK_AND_LOCKED_PROCESS, {"row_id": task_id}).mappings().first()
     if found is None:
-        return load_task(session, task_id), None
+        return load_task(db, task_id), None
     task, process = {}, {}
     for key, value in found.items():
         if key.startswith(_PROCESS_PREFIX):
@@ -73,10 +74,10 @@ def load_task_and_process(session: Session, task_id: int) -> tuple[Row, Row | No
     return task, process
 
 
-def load_process(session: Session, process_id: int, lock: bool = False) -> Row:
+def load_process(db: Connection, process_id: int, lock: bool = False) -> Row:
     """The row of process ``process_id``; with ``lock`` it stays locked until the transaction ends (PostgreSQL)."""
     statement = _LOCK_PROCESS if lock else _SELECT_PROCESS
-    row = session.connection().execute(statement, {"row_id": process_id}).mappings().one_or_none()
+    row = db.execute(statement, {"row_id": process_id}).mappings().one_or_none()
     if row is None:
         raise NotFound("процесс", str(process_id))
     return row

@@ -95,13 +95,13 @@ def current_scenarios(session: Session) -> Sequence[Scenario]:
 
 
 def find_scenario(session: Session, ref: str | int) -> Scenario:
-    """The current scenario ``ref`` names: an id, its exact name, or an unambiguous part of the name."""
+    """The scenario ``ref`` names: a version's id, or the current version by its exact name or an unambiguous
+    part of it (a name made of digits is found when no id matches)."""
     text = str(ref).strip().strip("«»\"'").strip()
     if text.isdigit():
         scenario = session.get(Scenario, int(text))
-        if scenario is None:
-            raise NotFound(KIND_LABEL, text)
-        return scenario
+        if scenario is not None:
+            return scenario
     needle = text.casefold()
     everything = current_scenarios(session)
     exact = [s for s in everything if s.name.casefold() == needle]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from processes import events
@@ -64,6 +65,15 @@ class _Unit:
     now: datetime
     raised: list[events.DomainEvent] = field(default_factory=list)
 
+    _connection: Connection | None = None
+
+    @property
+    def db(self) -> Connection:
+        """The transaction's connection, for the Core statements of the hot path."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
     def emit(self, event: events.DomainEvent) -> None:
         self.raised.append(event)
 
@@ -109,7 +119,7 @@ class ProcessService:
             process.created_at = unit.now
             if not plan.manual_start:
                 _mark_started(process, plan, unit.now)
-            process.id = insert_model(unit.session, PROCESSES, process)
+            process.id = insert_model(unit.db, PROCESSES, process)
             for attachment in attachments:
                 unit.session.add(_attachment_row(process, attachment))
             unit.emit(_process_event(events.ProcessCreated, process))
@@ -120,29 +130,27 @@ class ProcessService:
     def start_created(self, process_id: int) -> Process:
         """Starts a process that a manual-start scenario left in «Создан»."""
         with self._unit_of_work() as unit:
-            process = Process(**load_process(unit.session, process_id, lock=True))
+            process = Process(**load_process(unit.db, process_id, lock=True))
             if process.status != ProcessStatus.CREATED:
                 raise InvalidState(f"Процесс {process_id} уже в статусе «{process.status}», запуск невозможен")
             plan = self._plans.get(unit.session, process.scenario_id)
             _mark_started(process, plan, unit.now)
-            _update_process(
-                unit.session, process_id, status=process.status, started_at=unit.now, deadline=process.deadline
-            )
+            _update_process(unit.db, process_id, status=process.status, started_at=unit.now, deadline=process.deadline)
             self._enter_first_step(unit, process, plan)
             return process
 
     def cancel_process(self, process_id: int, reason: str = "") -> Process:
         """Interrupts a created or active process; its open tasks are cancelled."""
         with self._unit_of_work() as unit:
-            process = Process(**load_process(unit.session, process_id, lock=True))
+            process = Process(**load_process(unit.db, process_id, lock=True))
             if process.status not in (ProcessStatus.CREATED, ProcessStatus.ACTIVE):
                 raise InvalidState(f"Процесс {process_id} уже в статусе «{process.status}», прервать нельзя")
-            for task in _cancel_open_tasks(unit.session, process_id):
+            for task in _cancel_open_tasks(unit.db, process_id):
                 unit.emit(_task_event(events.TaskCancelled, task))
             process.status = ProcessStatus.CANCELLED
             process.cancel_reason = reason
             process.finished_at = unit.now
-            _update_process(unit.session, process_id, status=process.status, cancel_reason=reason, finished_at=unit.now)
+            _update_process(unit.db, process_id, status=process.status, cancel_reason=reason, finished_at=unit.now)
             unit.emit(_process_event(events.ProcessCancelled, process, reason=reason))
             return process
 
@@ -154,7 +162,7 @@ class ProcessService:
             if data.deadline is not None and data.deadline <= unit.now:
                 raise ProcessError("Срок задачи уже прошёл; укажите срок в будущем")
             task = Task.model_validate(data.model_dump(), update={"created_at": unit.now})
-            task.id = insert_model(unit.session, TASKS, task)
+            task.id = insert_model(unit.db, TASKS, task)
             unit.emit(_task_event(events.TaskCreated, task))
             return task
 
@@ -165,7 +173,7 @@ class ProcessService:
 
         Of two concurrent completions exactly one wins; the other gets AlreadyCompleted."""
         with self._unit_of_work() as unit:
-            task, process = load_task_and_process(unit.session, task_id)
+            task, process = load_task_and_process(unit.db, task_id)
             if task["status"] != TaskStatus.ACTIVE:
                 raise AlreadyCompleted(task_id, task["status"])
             if by is not None and by != task["performer_id"]:
@@ -183,9 +191,9 @@ class ProcessService:
     def acknowledge_task(self, task_id: int) -> Task:
         """Records when the performer acknowledged the task («Ознакомлен»); repeated presses keep the first."""
         with self._unit_of_work() as unit:
-            task = dict(load_task(unit.session, task_id))
+            task = dict(load_task(unit.db, task_id))
             if task["acknowledged_at"] is None:
-                result = unit.session.connection().execute(
+                result = unit.db.execute(
                     update(TASKS)
                     .where(TASKS.c.id == task_id, TASKS.c.acknowledged_at.is_(None))
                     .values(acknowledged_at=unit.now)
@@ -204,7 +212,7 @@ class ProcessService:
             changed.update(status=ProcessStatus.COMPLETED, finished_at=unit.now)
             unit.emit(_process_event(events.ProcessCompleted, process))
         if changed:
-            _update_process(unit.session, process["id"], **changed)
+            _update_process(unit.db, process["id"], **changed)
         return self._create_step_task(unit, process, following) if following is not None else None
 
     def _enter_first_step(self, unit: _Unit, process: Process, plan: ScenarioPlan) -> None:
@@ -228,7 +236,7 @@ class ProcessService:
             "data": {},
             "created_at": unit.now,
         }
-        values["id"] = insert_row(unit.session, TASKS, values)
+        values["id"] = insert_row(unit.db, TASKS, values)
         unit.emit(_task_event(events.TaskCreated, values))
         return int(values["id"])
 
@@ -255,19 +263,19 @@ def _mark_done(unit: _Unit, task_id: int, comment: str, values: dict[str, Any]) 
     The caller holds the process lock first (as cancellation does), so the two never wait on each other in a
     circle, and a cancellation that follows sees the next step's task."""
     changed = {"status": TaskStatus.DONE, "comment": comment, "data": values, "completed_at": unit.now}
-    result = unit.session.connection().execute(_COMPLETE_IF_ACTIVE, {**changed, "_task_id": task_id})
+    result = unit.db.execute(_COMPLETE_IF_ACTIVE, {**changed, "_task_id": task_id})
     if result.rowcount != 1:
         raise AlreadyCompleted(task_id, TaskStatus.DONE)
 
 
-def _cancel_open_tasks(session: Session, process_id: int) -> list[Row]:
+def _cancel_open_tasks(db: Connection, process_id: int) -> list[Row]:
     still_open = (TASKS.c.process_id == process_id) & (TASKS.c.status == TaskStatus.ACTIVE)
     statement = update(TASKS).where(still_open).values(status=TaskStatus.CANCELLED).returning(*TASKS.c)
-    return list(session.connection().execute(statement).mappings())
+    return list(db.execute(statement).mappings())
 
 
-def _update_process(session: Session, process_id: int, **values: Any) -> None:
-    update_row(session, PROCESSES, process_id, values)
+def _update_process(db: Connection, process_id: int, **values: Any) -> None:
+    update_row(db, PROCESSES, process_id, values)
 
 
 def _attachment_row(process: Process, attachment: NewAttachment) -> Attachment:

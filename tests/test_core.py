@@ -314,3 +314,9 @@ def test_cancel_racing_a_completion_leaves_no_open_task(app: App, people: list[i
         stored = session.get(Process, process.id)
     assert stored is not None and stored.status == ProcessStatus.CANCELLED
     assert [t.status for t in _tasks(app, process.id or 0) if t.status == TaskStatus.ACTIVE] == []
+
+
+def test_digit_names_are_found_when_no_id_matches(app: App) -> None:
+    seed(app, "scenarios:\n  - name: '2027'\n    steps: [title: План]\n", [PersonCreate(full_name="Иванов Иван")])
+    process = app.processes.start_process("2027", "1")
+    assert process.status == ProcessStatus.ACTIVE
