@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///signal.db"
@@ -22,6 +23,20 @@ class Settings(BaseSettings):
     )
     timezone: str = "Europe/Moscow"
     workday_end: time = time(18, 0)
+
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "signal@localhost"
+    smtp_timeout: float = 30.0
+
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_token: SecretStr | None = None
+    telegram_rate_per_second: float = 30.0
+    telegram_chat_rate_per_second: float = 1.0
+    telegram_group_rate_per_minute: float = 20.0
 
     @field_validator("timezone")
     @classmethod

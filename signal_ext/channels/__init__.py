@@ -1,0 +1,1 @@
+"""Delivery channels: one module each behind the small protocol in :mod:`signal_ext.channels.base`."""
