@@ -13,7 +13,8 @@ from processes.events import DomainEvent
 from processes.models import EventRecord
 from processes.timeutil import utcnow
 
-Subscriber = Callable[[Session, DomainEvent], None]
+Subscriber = Callable[[Session, Sequence[DomainEvent]], None]
+"""Receives every batch of events one unit of work raised, in order, inside its transaction."""
 EVENT_LOG: Table = SQLModel.metadata.tables[str(EventRecord.__tablename__)]
 _INSERT_EVENTS = insert(EVENT_LOG)
 
@@ -29,21 +30,21 @@ class EventBus:
         self._subscribers.append(subscriber)
 
     def publish(self, session: Session, events: Sequence[DomainEvent], occurred_at: datetime | None = None) -> None:
-        """Writes ``events`` to the event log in one statement, then calls every subscriber for each, in order,
-        all within the caller's transaction."""
+        """Writes ``events`` to the event log in one statement, then hands them to every subscriber, all within
+        the caller's transaction."""
         if not events:
             return
         session.flush()
         moment = occurred_at or utcnow()
         session.connection().execute(_INSERT_EVENTS, [_log_row(event, moment) for event in events])
-        for event in events:
-            for subscriber in self._subscribers:
-                subscriber(session, event)
+        for subscriber in self._subscribers:
+            subscriber(session, events)
 
 
 def _log_row(event: DomainEvent, moment: datetime) -> dict[str, Any]:
     payload = event.payload()
     return {
+        "uid": event.uid,
         "name": event.name,
         "process_id": payload.get("process_id"),
         "task_id": payload.get("task_id"),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
@@ -11,6 +12,8 @@ class DomainEvent:
     """Base of every event; ``name`` is the stable identifier stored in the event log."""
 
     name: ClassVar[str] = "event"
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex, kw_only=True)
+    """Unique per event: the idempotency of everything the event causes rests on it."""
 
     def payload(self) -> dict[str, Any]:
         """The event's fields as a JSON-ready dict (events hold only ids and strings, so a shallow copy will do)."""
@@ -76,3 +79,14 @@ class TaskCancelled(TaskEvent):
 @dataclass(frozen=True)
 class TaskAcknowledged(TaskEvent):
     name: ClassVar[str] = "task.acknowledged"
+
+
+@dataclass(frozen=True)
+class TaskDeadlineApproaching(TaskEvent):
+    name: ClassVar[str] = "task.deadline_approaching"
+    lead_minutes: int = 0
+
+
+@dataclass(frozen=True)
+class TaskOverdue(TaskEvent):
+    name: ClassVar[str] = "task.overdue"

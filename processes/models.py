@@ -164,6 +164,7 @@ class EventRecord(SQLModel, table=True):
     __tablename__ = "event_log"
 
     id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(default="", max_length=32, index=True)
     name: str = Field(max_length=64, index=True)
     process_id: int | None = Field(default=None, index=True)
     task_id: int | None = Field(default=None, index=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from processes.durations import parse_duration_minutes
 from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
+from processes.rule_spec import RuleSpec, TemplateCheck
 from processes.validation import describe_error
 
 
@@ -72,15 +73,21 @@ class ScenarioSpec(_Strict):
     deadline: int | None = None
     attachments: bool = True
     steps: list[StepSpec] = Field(min_length=1)
+    notifications: list[RuleSpec] = []
 
     _deadline_minutes = field_validator("deadline", mode="before")(_minutes)
 
 
 class ScenarioFile(_Strict):
-    scenarios: list[ScenarioSpec] = Field(min_length=1)
+    """A whole file: scenarios and, optionally, global notification rules (for every process and task)."""
+
+    scenarios: list[ScenarioSpec] = []
+    notifications: list[RuleSpec] | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> ScenarioFile:
+        if not self.scenarios and self.notifications is None:
+            raise ValueError("файл должен описывать scenarios или notifications")
         seen: set[str] = set()
         for spec in self.scenarios:
             if spec.name.casefold() in seen:
@@ -89,16 +96,24 @@ class ScenarioFile(_Strict):
         return self
 
 
-def read_scenario_file(path: Path) -> list[ScenarioSpec]:
-    """Parses and checks the scenario file at ``path``; raises ScenarioFileError naming the line."""
+def read_scenario_file(path: Path, check_template: TemplateCheck | None = None) -> ScenarioFile:
+    """Parses and checks the scenario file at ``path``; raises ScenarioFileError naming the line.
+
+    ``check_template`` is called on every rule template and subject; a ValueError it raises becomes an error
+    naming the rule's line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioFileError(str(path), None, f"не удалось прочитать файл: {error}") from error
-    return parse_scenarios(text, str(path))
+    return parse_scenario_file(text, str(path), check_template)
 
 
 def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
+    """The scenarios of YAML ``text`` (see :func:`parse_scenario_file`)."""
+    return parse_scenario_file(text, source).scenarios
+
+
+def parse_scenario_file(text: str, source: str = "<text>", check_template: TemplateCheck | None = None) -> ScenarioFile:
     """Parses scenario YAML ``text``; ``source`` names it in error messages."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -110,7 +125,7 @@ def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
     if not isinstance(data, dict):
         raise ScenarioFileError(source, 1, "ожидается словарь с ключом scenarios")
     try:
-        return ScenarioFile.model_validate(data).scenarios
+        return ScenarioFile.model_validate(data, context={"check_template": check_template})
     except ValidationError as error:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])

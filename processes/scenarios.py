@@ -24,6 +24,7 @@ class LoadOutcome:
     name: str
     version: int
     action: str
+    scenario_id: int
 
 
 def load_scenarios(session: Session, specs: Sequence[ScenarioSpec], source: str) -> list[LoadOutcome]:
@@ -36,7 +37,7 @@ def _load_one(session: Session, spec: ScenarioSpec, index: int, source: str) -> 
     digest = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
     current = _current_by_name(session, spec.name)
     if current is not None and current.content_hash == digest:
-        return LoadOutcome(spec.name, current.version, "unchanged")
+        return LoadOutcome(spec.name, current.version, "unchanged", current.id or 0)
     version = 1
     if current is not None:
         current.current = False
@@ -57,7 +58,7 @@ def _load_one(session: Session, spec: ScenarioSpec, index: int, source: str) -> 
     for position, step_spec in enumerate(spec.steps):
         session.add(_step_row(session, scenario.id, position, step_spec, f"{source}: scenarios.{index}"))
     session.flush()
-    return LoadOutcome(spec.name, version, "created" if current is None else "updated")
+    return LoadOutcome(spec.name, version, "created" if current is None else "updated", scenario.id)
 
 
 def _step_row(session: Session, scenario_id: int, position: int, spec: StepSpec, where: str) -> Step:

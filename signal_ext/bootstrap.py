@@ -12,6 +12,8 @@ from sqlmodel import Session
 from processes.bus import EventBus
 from processes.services import ProcessService
 from processes.timeutil import utcnow
+from signal_ext.notifications.engine import NotificationEngine
+from signal_ext.notifications.templates import Templates
 from signal_ext.settings import Settings
 from signal_ext.storage import create_db_engine, migrate, read_session_factory, session_factory
 
@@ -26,6 +28,7 @@ class App:
     read_session: Callable[[], Session]
     bus: EventBus
     processes: ProcessService
+    templates: Templates
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def close(self) -> None:
@@ -46,5 +49,7 @@ def bootstrap(
         migrate(engine)
     open_session = session_factory(engine)
     bus = EventBus()
+    templates = Templates()
+    bus.subscribe(NotificationEngine(templates, settings.zone))
     processes = ProcessService(open_session, bus, clock)
-    return App(settings, engine, open_session, read_session_factory(engine), bus, processes, clock)
+    return App(settings, engine, open_session, read_session_factory(engine), bus, processes, templates, clock)

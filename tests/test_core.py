@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -229,9 +230,9 @@ def test_unknown_and_ambiguous_references_change_nothing(app: App, people: list[
 def test_subscribers_run_inside_the_transaction(app: App, people: list[int]) -> None:
     seen: list[DomainEvent] = []
 
-    def refuse_task_creation(_session: object, event: DomainEvent) -> None:
-        seen.append(event)
-        if isinstance(event, TaskCreated):
+    def refuse_task_creation(_session: object, events: Sequence[DomainEvent]) -> None:
+        seen.extend(events)
+        if any(isinstance(event, TaskCreated) for event in events):
             raise RuntimeError("subscriber failed")
 
     app.bus.subscribe(refuse_task_creation)

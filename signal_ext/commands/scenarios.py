@@ -8,9 +8,9 @@ import click
 
 from processes.models import ScenarioPublic
 from processes.queries import scenario_public
-from processes.scenario_file import read_scenario_file
-from processes.scenarios import current_scenarios, find_scenario, load_scenarios
-from signal_ext.commands.common import emit, json_option, reading, writing
+from processes.scenarios import current_scenarios, find_scenario
+from signal_ext.commands.common import current_app, emit, json_option, reading, writing
+from signal_ext.scenario_loading import read_checked, store_document
 
 _ACTIONS = {"created": "добавлен", "updated": "обновлён", "unchanged": "без изменений"}
 
@@ -24,11 +24,13 @@ def scenario_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def load(path: Path) -> None:
     """Загрузить сценарии из YAML-файла (всё или ничего)."""
-    specs = read_scenario_file(path)
+    document = read_checked(path, current_app().templates)
     with writing() as session:
-        outcomes = load_scenarios(session, specs, str(path))
+        outcomes, _rules = store_document(session, document, str(path))
     for outcome in outcomes:
         click.echo(f"Сценарий «{outcome.name}» v{outcome.version}: {_ACTIONS[outcome.action]}")
+    if document.notifications is not None:
+        click.echo(f"Общие правила оповещений заменены: {len(document.notifications)}")
 
 
 @scenario_group.command("list")

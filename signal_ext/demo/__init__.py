@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 
 from processes.models import Person, PersonCreate, PersonKind
 from processes.persons import add_person
-from processes.scenario_file import read_scenario_file
-from processes.scenarios import LoadOutcome, load_scenarios
+from processes.scenarios import LoadOutcome
+from signal_ext.notifications.templates import Templates
+from signal_ext.scenario_loading import read_checked, store_document
 
 SCENARIOS_FILE = Path(__file__).parent / "scenarios.yaml"
 
@@ -64,5 +65,6 @@ def load_demo(session: Session) -> tuple[list[str], list[LoadOutcome]]:
     """Adds the demo persons that are missing and loads the demo scenarios; safe to run again."""
     existing = set(session.exec(select(Person.full_name)).all())
     added = [add_person(session, person).full_name for person in DEMO_PERSONS if person.full_name not in existing]
-    outcomes = load_scenarios(session, read_scenario_file(SCENARIOS_FILE), SCENARIOS_FILE.name)
+    document = read_checked(SCENARIOS_FILE, Templates())
+    outcomes, _rules = store_document(session, document, SCENARIOS_FILE.name)
     return added, outcomes

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import processes.models  # noqa: F401  (registers the tables)
+import signal_ext.notifications.models  # noqa: F401
 
 engine = context.config.attributes["engine"]
 

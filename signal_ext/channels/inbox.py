@@ -1,0 +1,17 @@
+"""The internal inbox («система взаимодействия»): the stored message is the delivery; people read it later."""
+
+from __future__ import annotations
+
+from signal_ext.channels.base import DeliveryResult, OutgoingMessage
+
+
+class InboxChannel:
+    """Delivers by keeping: the outbox row becomes an inbox entry of the person, with a read mark."""
+
+    name = "inbox"
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Accepts every message addressed to a person."""
+        if message.person_id is None:
+            return DeliveryResult.failed("Сообщение во «Входящие» без получателя")
+        return DeliveryResult.sent(f"inbox:{message.message_id}")

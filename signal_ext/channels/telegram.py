@@ -1,0 +1,127 @@
+"""The Telegram channel: python-telegram-bot's bot, HTML parse mode, Telegram's limits kept before sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+from signal_ext.channels.base import DeliveryResult, OutgoingMessage
+from signal_ext.channels.telegram_html import plain_text, split_html
+
+
+class ChatRateLimiter(AIORateLimiter):
+    """PTB's limiter (overall and per-group rates) plus a per-private-chat rate, about 1 message/s."""
+
+    def __init__(self, overall_per_second: float, chat_per_second: float, group_per_minute: float) -> None:
+        super().__init__(
+            overall_max_rate=overall_per_second,
+            overall_time_period=1,
+            group_max_rate=group_per_minute,
+            group_time_period=60,
+            max_retries=0,
+        )
+        self._chat_rate = chat_per_second
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    async def process_request(
+        self, callback: Any, args: Any, kwargs: Any, endpoint: str, data: dict[str, Any], rate_limit_args: Any
+    ) -> Any:
+        """Waits for the chat's own slot, then for PTB's overall and group slots."""
+        chat_id = data.get("chat_id")
+        if self._chat_rate and chat_id is not None and str(chat_id).lstrip("-").isdigit() and int(chat_id) > 0:
+            limiter = self._chats.setdefault(int(chat_id), AsyncLimiter(1, 1 / self._chat_rate))
+            async with limiter:
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+class TelegramChannel:
+    """Sends messages of one bot; ``api_url`` may point at a self-hosted Bot API server or the emulator."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str = "https://api.telegram.org",
+        limiter: AIORateLimiter | None = None,
+        timeout_seconds: float = 20.0,
+    ) -> None:
+        request = HTTPXRequest(
+            connection_pool_size=64,
+            read_timeout=timeout_seconds,
+            write_timeout=timeout_seconds,
+            connect_timeout=timeout_seconds,
+            pool_timeout=timeout_seconds,
+        )
+        base = api_url.rstrip("/")
+        self.bot: ExtBot[Any] = ExtBot(
+            token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request, rate_limiter=limiter
+        )
+        self._ready = False
+
+    async def close(self) -> None:
+        """Releases the HTTP connections."""
+        if self._ready:
+            await self.bot.shutdown()
+            self._ready = False
+
+    async def send(self, message: OutgoingMessage) -> DeliveryResult:
+        """Sends the text (split when long), its buttons under the last piece, then the attachments."""
+        try:
+            if not self._ready:
+                await self.bot.initialize()
+                self._ready = True
+            ids = await self._send_text(message)
+            for attachment in message.attachments:
+                sent = await self.bot.send_document(
+                    chat_id=message.address, document=attachment.content, filename=attachment.filename
+                )
+                ids.append(sent.message_id)
+        except RetryAfter as error:
+            return DeliveryResult.retry(f"Telegram: слишком часто, повтор через {error.retry_after}", _seconds(error))
+        except (TimedOut, NetworkError) as error:
+            if isinstance(error, BadRequest):
+                return DeliveryResult.failed(f"Telegram: {error.message}")
+            return DeliveryResult.retry(f"Telegram недоступен: {error.message}")
+        except (Forbidden, InvalidToken) as error:
+            return DeliveryResult.failed(f"Telegram: {error.message}")
+        except TelegramError as error:
+            return DeliveryResult.failed(f"Telegram: {error.message}")
+        return DeliveryResult.sent(",".join(str(i) for i in ids))
+
+    async def _send_text(self, message: OutgoingMessage) -> list[int]:
+        pieces = split_html(message.body)
+        markup = _keyboard(message)
+        ids = []
+        for index, piece in enumerate(pieces):
+            buttons = markup if index == len(pieces) - 1 else None
+            try:
+                sent = await self.bot.send_message(
+                    chat_id=message.address, text=piece, parse_mode=ParseMode.HTML, reply_markup=buttons
+                )
+            except BadRequest as error:
+                if "can't parse entities" not in error.message.lower():
+                    raise
+                sent = await self.bot.send_message(
+                    chat_id=message.address, text=plain_text(piece), reply_markup=buttons
+                )
+            ids.append(sent.message_id)
+        return ids
+
+
+def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.text, callback_data=b.data) for b in message.buttons]])
+
+
+def _seconds(error: RetryAfter) -> float:
+    retry_after = error.retry_after
+    return float(retry_after.total_seconds()) if hasattr(retry_after, "total_seconds") else float(retry_after)

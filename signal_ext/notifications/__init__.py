@@ -1,0 +1,1 @@
+"""«Сигнал»: notification rules, templates, the outbox and its dispatcher."""

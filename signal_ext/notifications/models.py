@@ -1,0 +1,129 @@
+"""Tables of the notification side: Telegram chats of persons, rules, the outbox, deadline marks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from processes.timeutil import UTCDateTime, utcnow
+
+SYSTEM_BOT = "system"
+
+
+class MessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class TelegramChat(SQLModel, table=True):
+    """A person's chat with one bot: where that bot's messages to the person go."""
+
+    __tablename__ = "telegram_chat"
+    __table_args__ = (UniqueConstraint("bot", "person_id"), UniqueConstraint("bot", "chat_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot: str = Field(default=SYSTEM_BOT, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    chat_id: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NotificationRule(SQLModel, table=True):
+    """A rule of a scenario version, or a global one (``scenario_id`` empty)."""
+
+    __tablename__ = "notification_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int | None = Field(default=None, foreign_key="scenario.id", index=True)
+    position: int = 0
+    event: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=32)
+    recipient_kind: str = Field(max_length=32)
+    recipient_person_id: int | None = Field(default=None, foreign_key="person.id")
+    recipient_role: str | None = None
+    subject: str = ""
+    template: str
+    attachments: bool = False
+    enabled: bool = True
+    lead_minutes: int = 60
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every message, rendered and stored before it is sent; the dispatcher works this table."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "send_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    rule_id: int | None = Field(default=None, foreign_key="notification_rule.id")
+    event_uid: str | None = Field(default=None, max_length=32)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    channel: str = Field(max_length=32)
+    address: str | None = Field(default=None, max_length=320)
+    subject: str = ""
+    body: str = ""
+    buttons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    process_id: int | None = Field(default=None, index=True)
+    task_id: int | None = Field(default=None, index=True)
+    with_attachments: bool = False
+    manual: bool = False
+    status: MessageStatus = Field(default=MessageStatus.PENDING, sa_type=String(16))
+    send_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    attempts: int = 0
+    last_error: str = ""
+    external_id: str | None = Field(default=None, max_length=200)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxPublic(SQLModel):
+    """A message as ``message list`` and ``inbox list`` show it."""
+
+    id: int
+    channel: str
+    person_id: int | None
+    recipient: str = ""
+    address: str | None
+    subject: str
+    body: str
+    status: MessageStatus
+    delayed: bool = False
+    manual: bool
+    send_at: datetime
+    attempts: int
+    last_error: str
+    external_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    read_at: datetime | None
+
+
+class DeadlineMark(SQLModel, table=True):
+    """That a deadline event was raised for a task (once per task, lead and kind)."""
+
+    __tablename__ = "deadline_mark"
+    __table_args__ = (UniqueConstraint("task_id", "kind", "lead_minutes"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id")
+    kind: str = Field(max_length=32)
+    lead_minutes: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """A Core row mapping as a plain dict."""
+    return dict(row)
