@@ -6,6 +6,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, writing
+from signal_ext.commands.messages import dispatch_command, inbox_group, message_group, rule_command
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
 from signal_ext.commands.scenarios import scenario_group
@@ -45,6 +46,10 @@ main.add_command(person_group)
 main.add_command(scenario_group)
 main.add_command(process_group)
 main.add_command(task_group)
+main.add_command(message_group)
+main.add_command(inbox_group)
+main.add_command(rule_command)
+main.add_command(dispatch_command)
 
 
 class _closing:

@@ -172,6 +172,19 @@ class EventRecord(SQLModel, table=True):
     occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class DeadlineMark(SQLModel, table=True):
+    """That a deadline event was raised for a task (once per task, lead and kind)."""
+
+    __tablename__ = "deadline_mark"
+    __table_args__ = (UniqueConstraint("task_id", "kind", "lead_minutes"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id")
+    kind: str = Field(max_length=32)
+    lead_minutes: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class TaskPublic(TaskBase):
     """A task as lists and the API show it."""
 

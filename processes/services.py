@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from processes import events
 from processes.bus import EventBus
+from processes.deadline_watch import due_deadline_events
 from processes.errors import AlreadyCompleted, InvalidState, ProcessError
 from processes.fields import validate_data
 from processes.models import Attachment, Process, ProcessStatus, Task, TaskCreate, TaskStatus
@@ -187,6 +188,14 @@ class ProcessService:
             if process is not None and plan is not None and step is not None:
                 next_task_id = self._advance(unit, process, plan, step, values)
             return Completion(task_id, task["process_id"], next_task_id, process is not None and next_task_id is None)
+
+    def raise_deadline_events(self, leads: Sequence[int]) -> int:
+        """Raises the due «deadline approaching» (for each lead time, in minutes) and «overdue» events, each
+        once per task; returns how many were raised."""
+        with self._unit_of_work() as unit:
+            for event in due_deadline_events(unit.db, unit.now, leads):
+                unit.emit(event)
+            return len(unit.raised)
 
     def acknowledge_task(self, task_id: int) -> Task:
         """Records when the performer acknowledged the task («Ознакомлен»); repeated presses keep the first."""

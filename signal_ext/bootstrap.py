@@ -12,7 +12,11 @@ from sqlmodel import Session
 from processes.bus import EventBus
 from processes.services import ProcessService
 from processes.timeutil import utcnow
+from signal_ext.channels.registry import ChannelRegistry
+from signal_ext.channels.setup import build_channels
+from signal_ext.notifications.dispatcher import Dispatcher, RetryPolicy
 from signal_ext.notifications.engine import NotificationEngine
+from signal_ext.notifications.rules import approaching_leads
 from signal_ext.notifications.templates import Templates
 from signal_ext.settings import Settings
 from signal_ext.storage import create_db_engine, migrate, read_session_factory, session_factory
@@ -29,11 +33,22 @@ class App:
     bus: EventBus
     processes: ProcessService
     templates: Templates
+    channels: ChannelRegistry
+    dispatcher: Dispatcher
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def close(self) -> None:
         """Releases the database connections."""
         self.engine.dispose()
+
+    async def aclose(self) -> None:
+        """Releases the channels' connections (call from the event loop that used them)."""
+        await self.channels.aclose()
+
+    def deadline_leads(self) -> list[int]:
+        """The lead times (minutes) of the enabled «deadline approaching» rules."""
+        with self.read_session() as session:
+            return approaching_leads(session)
 
 
 def bootstrap(
@@ -52,4 +67,18 @@ def bootstrap(
     templates = Templates()
     bus.subscribe(NotificationEngine(templates, settings.zone))
     processes = ProcessService(open_session, bus, clock)
-    return App(settings, engine, open_session, read_session_factory(engine), bus, processes, templates, clock)
+    channels = build_channels(settings)
+    policy = RetryPolicy(max_attempts=settings.dispatch_max_attempts)
+    dispatcher = Dispatcher(open_session, channels, policy, settings.dispatch_lease_seconds, clock=clock)
+    return App(
+        settings,
+        engine,
+        open_session,
+        read_session_factory(engine),
+        bus,
+        processes,
+        templates,
+        channels,
+        dispatcher,
+        clock,
+    )

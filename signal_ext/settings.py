@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_second: float = 1.0
     telegram_group_rate_per_minute: float = 20.0
 
+    dispatch_interval_seconds: float = 1.0
+    dispatch_max_attempts: int = 8
+    dispatch_lease_seconds: float = 120.0
+    deadline_scan_seconds: float = 30.0
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

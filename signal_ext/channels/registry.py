@@ -23,6 +23,13 @@ class ChannelRegistry:
         """The channel called ``name``, if configured."""
         return self._channels.get(name)
 
+    async def aclose(self) -> None:
+        """Closes the channels that hold connections."""
+        for channel in self._channels.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                await close()
+
     def names(self) -> list[str]:
         """The configured channels' names."""
         return sorted(self._channels)

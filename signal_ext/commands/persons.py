@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 from sqlmodel import col, select
 
+from processes.errors import ProcessError
 from processes.models import Person, PersonCreate, PersonKind, PersonPublic
 from processes.persons import add_person, find_person
 from signal_ext.commands.common import emit, json_option, reading, writing
+from signal_ext.notifications.chats import link_chat
 
 
 @click.group("person")
@@ -87,3 +89,16 @@ def _card(person: PersonPublic) -> str:
         ("Активен", "да" if person.active else "нет"),
     ]
     return "\n".join(f"{label}: {value}" for label, value in rows if value)
+
+
+@person_group.command("link-telegram")
+@click.argument("person_ref")
+@click.argument("chat_id")
+def link_telegram(person_ref: str, chat_id: str) -> None:
+    """Связать человека с чатом системного бота (CHAT_ID — из «Мой ключ» или из Telegram)."""
+    if not chat_id.lstrip("-").isdigit():
+        raise ProcessError(f"CHAT_ID «{chat_id}»: ожидается число")
+    with writing() as session:
+        person = find_person(session, person_ref)
+        link_chat(session, person, chat_id)
+    click.echo(f"{person.full_name}: Telegram-чат {chat_id}")

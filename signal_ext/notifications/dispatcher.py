@@ -132,7 +132,7 @@ class Dispatcher:
     async def _send(self, row: dict[str, Any]) -> DeliveryResult:
         channel = self._channels.get(row["channel"])
         if channel is None:
-            return DeliveryResult.failed(f"Канал {row['channel']} не настроен")
+            return DeliveryResult.retry(f"Канал {row['channel']} не настроен")
         if not row["address"]:
             return DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
         message = OutgoingMessage(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from processes.errors import AmbiguousReference, NotFound, ScenarioFileError
 from processes.persons import find_person
-from processes.rule_spec import RecipientKind, RuleSpec
+from processes.rule_spec import RecipientKind, RuleEvent, RuleSpec
 from processes.scenario_file import ScenarioFile
 from processes.scenarios import LoadOutcome
 from signal_ext.notifications.models import NotificationRule
@@ -64,3 +64,11 @@ def list_rules(session: Session, scenario_ids: Sequence[int] | None = None) -> S
             col(NotificationRule.scenario_id).is_(None) | col(NotificationRule.scenario_id).in_(scenario_ids)
         )
     return session.exec(statement).all()
+
+
+def approaching_leads(session: Session) -> list[int]:
+    """The distinct lead times of the enabled «deadline approaching» rules."""
+    statement = select(NotificationRule.lead_minutes).where(
+        col(NotificationRule.enabled), NotificationRule.event == RuleEvent.TASK_DEADLINE_APPROACHING.value
+    )
+    return sorted(set(session.exec(statement).all()))
