@@ -6,7 +6,13 @@ import click
 from sqlalchemy.engine import make_url
 
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, writing
-from signal_ext.commands.messages import dispatch_command, inbox_group, message_group, rule_command
+from signal_ext.commands.messages import (
+    dispatch_command,
+    emulator_command,
+    inbox_group,
+    message_group,
+    rule_command,
+)
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
 from signal_ext.commands.scenarios import scenario_group
@@ -50,6 +56,7 @@ main.add_command(message_group)
 main.add_command(inbox_group)
 main.add_command(rule_command)
 main.add_command(dispatch_command)
+main.add_command(emulator_command)
 
 
 class _closing:

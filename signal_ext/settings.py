@@ -34,7 +34,7 @@ class Settings(BaseSettings):
 
     telegram_api_url: str = "https://api.telegram.org"
     telegram_token: SecretStr | None = None
-    telegram_rate_per_second: float = 30.0
+    telegram_rate_per_second: float = 29.0
     telegram_chat_rate_per_second: float = 1.0
     telegram_group_rate_per_minute: float = 20.0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -19,9 +20,9 @@ class ChatRateLimiter(AIORateLimiter):
     """PTB's limiter (overall and per-group rates) plus a per-private-chat rate, about 1 message/s."""
 
     def __init__(self, overall_per_second: float, chat_per_second: float, group_per_minute: float) -> None:
-        super().__init__(
-            overall_max_rate=overall_per_second,
-            overall_time_period=1,
+        super().__init__(  # one slot every 1/rate seconds: no burst can exceed Telegram's per-second window
+            overall_max_rate=1,
+            overall_time_period=1 / overall_per_second,
             group_max_rate=group_per_minute,
             group_time_period=60,
             max_retries=0,
@@ -54,7 +55,7 @@ class TelegramChannel:
         timeout_seconds: float = 20.0,
     ) -> None:
         request = HTTPXRequest(
-            connection_pool_size=64,
+            connection_pool_size=16,
             read_timeout=timeout_seconds,
             write_timeout=timeout_seconds,
             connect_timeout=timeout_seconds,
@@ -85,7 +86,8 @@ class TelegramChannel:
                 )
                 ids.append(sent.message_id)
         except RetryAfter as error:
-            return DeliveryResult.retry(f"Telegram: слишком часто, повтор через {error.retry_after}", _seconds(error))
+            wait = _seconds(error)
+            return DeliveryResult.retry(f"Telegram: слишком часто, повтор через {wait:g} с", wait)
         except (TimedOut, NetworkError) as error:
             if isinstance(error, BadRequest):
                 return DeliveryResult.failed(f"Telegram: {error.message}")
@@ -123,5 +125,7 @@ def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 
 
 def _seconds(error: RetryAfter) -> float:
-    retry_after = error.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta; both are handled
+        warnings.simplefilter("ignore")
+        retry_after = error.retry_after
     return float(retry_after.total_seconds()) if hasattr(retry_after, "total_seconds") else float(retry_after)

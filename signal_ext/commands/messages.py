@@ -149,3 +149,13 @@ def _rule_line(rule: dict[str, object]) -> str:
     scope = f"сценарий {rule['scenario_id']}" if rule["scenario_id"] else "общее"
     state = "" if rule["enabled"] else " (выключено)"
     return f"{rule['id']:>4} {scope:<14} {rule['event']:<26} {rule['channel']:<8} → {rule['recipient_kind']}{state}"
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int, help="0 — любой свободный порт.")
+def emulator_command(host: str, port: int) -> None:
+    """Запустить эмулятор Telegram Bot API (для тестов и демо) и работать, пока не остановят."""
+    from signal_ext.telegram_emulator import serve_forever
+
+    serve_forever(host, port)

@@ -10,6 +10,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,7 +68,7 @@ class Dispatcher:
         channels: ChannelRegistry,
         policy: RetryPolicy | None = None,
         lease_seconds: float = 120.0,
-        concurrency: int = 50,
+        concurrency: int = 16,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._open_session = open_session
@@ -78,6 +79,8 @@ class Dispatcher:
         self._clock = clock
         self._rng = random.Random()
         self.worker_id = uuid.uuid4().hex[:16]
+        # One writer thread: concurrent SQLite write transactions would wait on each other in the busy handler.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-writer")
 
     async def run_once(self, limit: int = 200, only: Sequence[int] | None = None) -> DispatchReport:
         """Claims up to ``limit`` due messages (or just the ids in ``only``), sends them concurrently and
@@ -87,13 +90,14 @@ class Dispatcher:
         report.claimed = len(claimed)
         gate = asyncio.Semaphore(self._concurrency)
 
-        async def deliver(row: dict[str, Any]) -> None:
-            async with gate:
-                result = await self._send(row)
-                await asyncio.to_thread(self._record, row, result)
-                _count(report, result)
+        async def deliver(rows: list[dict[str, Any]]) -> None:
+            for row in rows:  # one address's messages in their order; addresses in parallel
+                async with gate:
+                    result = await self._send(row)
+                    await asyncio.get_running_loop().run_in_executor(self._writer, self._record, row, result)
+                    _count(report, result)
 
-        await asyncio.gather(*(deliver(row) for row in claimed))
+        await asyncio.gather(*(deliver(rows) for rows in _by_address(claimed)))
         return report
 
     async def run_until_idle(self, limit: int = 200) -> DispatchReport:
@@ -141,7 +145,7 @@ class Dispatcher:
             body=row["body"],
             subject=row["subject"],
             person_id=row["person_id"],
-            attachments=await asyncio.to_thread(self._attachments, row),
+            attachments=await asyncio.to_thread(self._attachments, row) if row["with_attachments"] else (),
             buttons=tuple(Button(b["text"], b["data"]) for b in row["buttons"]),
         )
         try:
@@ -173,6 +177,13 @@ class Dispatcher:
         with self._open_session() as session:
             session.connection().execute(update(OUTBOX).where(mine).values(**values))
             session.commit()
+
+
+def _by_address(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r["send_at"], r["id"])):
+        groups.setdefault((row["channel"], row["address"]), []).append(row)
+    return list(groups.values())
 
 
 def _count(report: DispatchReport, result: DeliveryResult) -> None:
