@@ -197,10 +197,13 @@ class ProcessService:
                 unit.emit(event)
             return len(unit.raised)
 
-    def acknowledge_task(self, task_id: int) -> Task:
-        """Records when the performer acknowledged the task («Ознакомлен»); repeated presses keep the first."""
+    def acknowledge_task(self, task_id: int, by: int | None = None) -> Task:
+        """Records when the performer acknowledged the task («Ознакомлен»); repeated presses keep the first.
+        With ``by``, only that person, the performer, may do it."""
         with self._unit_of_work() as unit:
             task = dict(load_task(unit.db, task_id))
+            if by is not None and by != task["performer_id"]:
+                raise InvalidState(f"Задача {task_id} назначена другому исполнителю")
             if task["acknowledged_at"] is None:
                 result = unit.db.execute(
                     update(TASKS)

@@ -13,15 +13,20 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import col, select
 
-from processes.models import PersonCreate
+from processes.errors import InvalidState, NotFound
+from processes.models import PersonCreate, Task
 from processes.persons import add_person
 from processes.scenario_file import parse_scenario_file
+from processes.services import NewAttachment
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.channels.registry import ChannelRegistry
 from signal_ext.channels.setup import telegram_channel
+from signal_ext.channels.telegram import TelegramChannel
+from signal_ext.notifications.acknowledgement import acknowledge_press
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.dispatcher import Dispatcher, RetryPolicy
 from signal_ext.notifications.messages import queue_message
@@ -121,10 +126,13 @@ def test_seed_example_reaches_telegram_with_formatting_and_button(tg_app: App, e
     with tg_app.open_session() as session:
         store_document(session, parse_scenario_file(SEED_RULES, "seed.yaml", Templates().check), "seed.yaml")
         session.commit()
-    tg_app.processes.start_process("Согласование договора", author)
+    files = [NewAttachment("договор.pdf", b"%PDF-1.4 signed", "application/pdf")]
+    tg_app.processes.start_process("Согласование договора", author, attachments=files)
     asyncio.run(_drain(tg_app, _dispatcher(tg_app)))
 
-    started, task = emulator.state.messages(10_000)
+    started, task, document = emulator.state.messages(10_000)
+    assert document.document is not None and document.document.file_name == "договор.pdf"
+    assert document.document.content == b"%PDF-1.4 signed"
     assert started.text == "Запущен новый процесс «Согласование договора»"
     assert task.parse_mode == "HTML"
     assert "Договор <№5> с ООО «Ромашка»" in (task.text or "")
@@ -259,3 +267,71 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing(
     check.close()
     duplicates = sum(len(group.message_ids) - 1 for group in emulator.state.duplicates())
     assert duplicates <= 50  # at most the messages that were in flight when the process died
+
+
+def test_refused_connections_are_retried_until_telegram_answers(database_url: str) -> None:
+    with EmulatorServer() as probe:
+        port = probe.port  # a port that answers nothing once the probe is gone
+    settings = Settings(database_url=database_url, telegram_token=TOKEN, telegram_api_url=f"http://127.0.0.1:{port}")
+    app = bootstrap(settings, apply_migrations=False)
+    _queue(app, _people(app, 3))
+    dispatcher = _dispatcher(app)
+    report = asyncio.run(dispatcher.run_once())
+    assert report.retried == 3 and set(_statuses(app)) == {MessageStatus.PENDING}
+    with app.read_session() as session:
+        errors = set(session.exec(select(OutboxMessage.last_error)))
+    assert all("недоступен" in error for error in errors), errors
+    with EmulatorServer(port=port) as emulator:
+        asyncio.run(_drain(app, _dispatcher(app)))
+        assert emulator.state.stats().accepted == 3 and emulator.state.duplicates() == []
+    app.close()
+
+
+def test_429_waits_retry_after_without_spending_an_attempt(tg_app: App, emulator: EmulatorServer) -> None:
+    [person_id] = _people(tg_app, 1)
+    _queue(tg_app, [person_id], per_person=3)
+    emulator.state.configure(limits=LimitConfig(enabled=True, chat_burst=1))
+    unlimited = ChannelRegistry([TelegramChannel(TOKEN, emulator.url)])  # no client-side limiter: 429s come back
+    asyncio.run(_drain(tg_app, Dispatcher(tg_app.open_session, unlimited, RetryPolicy(max_attempts=2))))
+    assert emulator.state.stats().rejected_429 >= 2
+    with tg_app.read_session() as session:
+        rows = list(session.exec(select(OutboxMessage)))
+    assert {r.status for r in rows} == {MessageStatus.SENT} and {r.attempts for r in rows} == {1}
+    assert [m.text for m in emulator.state.messages(10_000)] == [f"Сообщение {n} для Сотрудник 0000" for n in range(3)]
+
+
+def test_acknowledgement_button_records_the_time_for_the_performer_only(tg_app: App, emulator: EmulatorServer) -> None:
+    author, other = _people(tg_app, 2)
+    with tg_app.open_session() as session:
+        store_document(session, parse_scenario_file(SEED_RULES, "seed.yaml", Templates().check), "seed.yaml")
+        session.commit()
+    tg_app.processes.start_process("Согласование договора", author)
+    asyncio.run(_drain(tg_app, _dispatcher(tg_app)))
+    [[button]] = (emulator.state.messages(10_000)[1].reply_markup or {})["inline_keyboard"]
+    with pytest.raises(InvalidState):
+        acknowledge_press(tg_app.open_session, tg_app.processes, button["callback_data"], "10001")
+    with pytest.raises(NotFound):
+        acknowledge_press(tg_app.open_session, tg_app.processes, "ack:999999", "10000")
+    with pytest.raises(NotFound):
+        acknowledge_press(tg_app.open_session, tg_app.processes, "ack:1;drop", "10000")
+    task_id = acknowledge_press(tg_app.open_session, tg_app.processes, button["callback_data"], "10000")
+    with tg_app.read_session() as session:
+        task = session.get(Task, task_id)
+        acknowledged = session.exec(select(OutboxMessage.acknowledged_at).where(OutboxMessage.task_id == task_id))
+        marks = list(acknowledged)
+    assert task is not None and task.acknowledged_at is not None
+    assert marks == [task.acknowledged_at]
+    assert other
+
+
+def test_emulator_command_serves_the_bot_api(tmp_path: Path) -> None:
+    script = str(Path(sys.executable).parent / "signal-ext")
+    process = subprocess.Popen([script, "emulator", "--port", "0"], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(" at ")[1].split()[0]
+        answer = httpx.post(f"{url}/bot123:abc/getMe", timeout=10).json()
+        assert answer["ok"] is True and answer["result"]["is_bot"] is True
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
