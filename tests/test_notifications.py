@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,3 +275,22 @@ def test_bad_templates_are_refused_at_load_naming_rule_and_line(notify_app: App,
     assert "строка 8" in error.value.message and "notifications.0.template" in error.value.message
     assert fragment in error.value.message
     assert row_counts(notify_app.engine) == before
+
+
+def test_the_service_sends_on_schedule_and_stops_cleanly_on_sigterm(notify_app: App, tmp_path: Path) -> None:
+    with notify_app.open_session() as session:
+        queue_message(session, find_person(session, "Иванов"), "inbox", "Из сервиса")
+        session.commit()
+    env = dict(os.environ, SIGNAL_DATABASE_URL=str(notify_app.settings.database_url))
+    script = str(Path(sys.executable).parent / "signal-ext")
+    service = subprocess.Popen([script, "dispatch"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and {m.status for m in _outbox(notify_app)} != {MessageStatus.SENT}:
+            time.sleep(0.1)
+        assert {m.status for m in _outbox(notify_app)} == {MessageStatus.SENT}
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, errors = service.communicate(timeout=20)
+    assert service.returncode == 0, errors
+    assert "Traceback" not in errors
