@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -14,6 +15,16 @@ from telegram.request import HTTPXRequest
 
 from signal_ext.channels.base import DeliveryResult, OutgoingMessage
 from signal_ext.channels.telegram_html import plain_text, split_html
+
+
+class _RetryAfterHandledHere(logging.Filter):
+    """PTB's limiter logs a 429 it passes on with a traceback; the dispatcher records and reschedules it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "after maximum of 0 retries" not in record.getMessage()
+
+
+logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_RetryAfterHandledHere())
 
 
 class ChatRateLimiter(AIORateLimiter):
