@@ -1,0 +1,1 @@
+"""Telegram bots: the bots directory, their texts, and the bots that run in the service."""
