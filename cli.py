@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 from sqlalchemy.engine import make_url
 
-from signal_ext.commands.common import AppContext, SignalGroup, current_app, writing
+from signal_ext.commands.bots import bot_group
+from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
 from signal_ext.commands.messages import (
     dispatch_command,
     emulator_command,
@@ -48,6 +51,16 @@ def demo(no_serve: bool) -> None:
         click.echo("Сервис (боты, планировщик, HTTP) в этой версии ещё не запускается: загружены только данные.")
 
 
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Запустить сервис: боты, планировщик, рассылка и HTTP в одном процессе (Ctrl-C — остановить)."""
+    from signal_ext.run import run_forever
+
+    asyncio.run(run_forever(load_settings(), host, port))
+
+
 main.add_command(person_group)
 main.add_command(scenario_group)
 main.add_command(process_group)
@@ -57,6 +70,7 @@ main.add_command(inbox_group)
 main.add_command(rule_command)
 main.add_command(dispatch_command)
 main.add_command(emulator_command)
+main.add_command(bot_group)
 
 
 class _closing:

@@ -11,6 +11,8 @@ from sqlalchemy.engine.url import make_url
 from sqlmodel import Session, create_engine
 
 import processes.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import signal_ext.bots.dialogs  # registers the dialog table
+import signal_ext.bots.models  # registers the bot tables
 import signal_ext.notifications.models  # noqa: F401
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000

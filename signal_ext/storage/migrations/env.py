@@ -6,6 +6,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import processes.models  # noqa: F401  (registers the tables)
+import signal_ext.bots.dialogs  # registers the dialog table
+import signal_ext.bots.models  # registers the bot tables
 import signal_ext.notifications.models  # noqa: F401
 
 engine = context.config.attributes["engine"]

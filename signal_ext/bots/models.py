@@ -1,0 +1,80 @@
+"""Tables of the bots directory («Чат-боты»): the bots and their overrides of the texts table.
+
+A bot's ``name`` is its handle in the command line and in ``telegram_chat.bot``. The token is a secret: it is
+stored (the bot needs it), and nothing that shows a bot — :class:`BotPublic`, the CLI, the API — carries it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from processes.timeutil import UTCDateTime, utcnow
+
+
+class BotBase(SQLModel):
+    """The card fields a designer edits."""
+
+    description: str = ""
+    unknown_answer: str = ""  # «Ответ на неизвестный запрос»; empty = the texts table's «unknown_request»
+    allow_code: bool = False  # «Разрешить выполнять программный код»
+    auth_enabled: bool = False  # «Авторизация»
+    auth_request_text: str = ""  # «Запрос авторизации»; empty = the texts table's «auth_request»
+
+
+class BotCreate(BotBase):
+    """What ``add_bot`` takes; it checks the name and the token itself, with Russian messages."""
+
+    name: str
+    token: str | None = None
+    is_system: bool = False
+
+
+class Bot(BotBase, table=True):
+    """A Telegram bot. Without a token it runs on the built-in Bot API emulator. At most one is the system bot
+    (the one with the task menu), which the partial unique index keeps even under concurrent writers."""
+
+    __table_args__ = (
+        Index(
+            "uq_bot_single_system",
+            "is_system",
+            unique=True,
+            sqlite_where=text("is_system"),
+            postgresql_where=text("is_system"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token: str | None = Field(default=None, max_length=128, unique=True)
+    is_system: bool = False
+    username: str | None = Field(default=None, max_length=64)  # the bot's @username, filled by a getMe check
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BotText(SQLModel, table=True):
+    """A bot's own text for one key of the texts table (see ``signal_ext.bots.texts``)."""
+
+    __tablename__ = "bot_text"
+    __table_args__ = (UniqueConstraint("bot_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot_id: int = Field(foreign_key="bot.id")
+    key: str = Field(max_length=64)
+    value: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BotPublic(BotBase):
+    """A bot as lists and the API show it: never the token, only whether there is one and a masked hint."""
+
+    id: int
+    name: str
+    is_system: bool
+    username: str | None
+    has_token: bool
+    token_hint: str | None
+    overridden_texts: int = 0
+    created_at: datetime

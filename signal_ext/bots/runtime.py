@@ -1,0 +1,66 @@
+"""Running bots: one python-telegram-bot ``Application`` per bot, long polling its Bot API server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+log = logging.getLogger("signal_ext.bots")
+
+UpdateHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class BotRunner:
+    """Starts and stops the bots' applications; a bot's failure to start does not stop the others."""
+
+    api_url: str
+    running: dict[str, Application[Any, Any, Any, Any, Any, Any]] = field(default_factory=dict)
+
+    async def start(self, name: str, token: str, on_message: UpdateHandler, on_press: UpdateHandler) -> None:
+        """Starts polling for bot ``name``; its messages go to ``on_message``, button presses to ``on_press``."""
+        base = self.api_url.rstrip("/")
+        application = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(64)
+            .build()
+        )
+        application.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, on_message))
+        application.add_handler(CallbackQueryHandler(on_press))
+        application.add_error_handler(_log_error)
+        await application.initialize()
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        self.running[name] = application
+        log.info("bot %s started (@%s)", name, application.bot.username)
+
+    async def stop_all(self) -> None:
+        """Stops every bot, letting the updates in hand finish."""
+        for name, application in list(self.running.items()):
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+            del self.running[name]
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)

@@ -1,0 +1,114 @@
+"""The system bot: commands, the task menu, and the dialogs of «Мои задачи» / «Новая задача» / «Новый процесс».
+
+Incoming order: an open dialog step (unless the text is a command, which cancels it) → commands → the
+authorization gate → the unknown-request answer. Every text comes from the bot's texts table."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from processes.errors import ProcessError
+from signal_ext.bootstrap import App
+from signal_ext.bots.commands import ALIASES, MENU_BUTTONS, Command, command_of
+from signal_ext.bots.conversation import Conversation, Reply
+from signal_ext.bots.dialogs import current_step, end_dialog
+
+log = logging.getLogger("signal_ext.bots.system")
+
+
+class SystemBot:
+    """Handles the updates of one bot with the task menu."""
+
+    def __init__(self, app: App, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message from a chat: dialog step, command, or unknown request."""
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or message.text is None:
+            return
+        replies = await asyncio.to_thread(self._answer_text, str(chat.id), message.text)
+        await self._send(context, chat.id, replies)
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on an inline button: the payload is checked against the chat's own tasks, never trusted."""
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or chat is None:
+            return
+        replies = await asyncio.to_thread(self._answer_press, str(chat.id), query.data or "")
+        await query.answer()
+        await self._send(context, chat.id, replies)
+
+    def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
+        conversation = Conversation(self.app, self.name, chat_id)
+        found = command_of(text)
+        try:
+            if found is None:
+                with self.app.open_session() as session:
+                    step = current_step(session, self.name, chat_id)
+                if step is not None:
+                    return conversation.continue_dialog(step, text)
+                return [conversation.unknown()]
+            with self.app.open_session() as session:
+                end_dialog(session, self.name, chat_id)  # a command typed during a dialog cancels it
+                session.commit()
+            return self._command(conversation, *found)
+        except ProcessError as error:
+            return [Reply(html.escape(error.message))]
+
+    def _command(self, conversation: Conversation, command: Command, argument: str) -> list[Reply]:
+        if command is Command.START:
+            return conversation.start(argument)
+        if command is Command.MY_KEY:
+            return [conversation.my_key()]
+        if conversation.person is None:
+            return [conversation.not_authorized()]
+        if command is Command.MENU:
+            return [conversation.menu_shown()]
+        if command is Command.NO_MENU:
+            return [conversation.menu_removed()]
+        if command is Command.MY_TASKS:
+            return conversation.my_tasks()
+        if command is Command.NEW_TASK:
+            return conversation.new_task()
+        return conversation.new_process()
+
+    def _answer_press(self, chat_id: str, data: str) -> list[Reply]:
+        conversation = Conversation(self.app, self.name, chat_id)
+        try:
+            return conversation.press(data)
+        except ProcessError as error:
+            return [Reply(html.escape(error.message))]
+
+    async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+        for reply in replies:
+            markup: Any = None
+            if reply.menu is True:
+                labels = [[KeyboardButton(ALIASES[command][0])] for command in MENU_BUTTONS]
+                markup = ReplyKeyboardMarkup(labels, resize_keyboard=True)
+            elif reply.menu is False:
+                markup = ReplyKeyboardRemove()
+            elif reply.buttons:
+                rows = [
+                    [InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in reply.buttons
+                ]
+                markup = InlineKeyboardMarkup(rows)
+            if reply.document is not None:
+                name, content = reply.document
+                await context.bot.send_document(chat_id, document=content, filename=name)
+                continue
+            await context.bot.send_message(chat_id, reply.text, parse_mode="HTML", reply_markup=markup)

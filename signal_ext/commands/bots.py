@@ -1,0 +1,202 @@
+"""``signal-ext bot``: the bots directory («Чат-боты») and each bot's texts table. Tokens are never printed."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from processes.errors import ProcessError
+from signal_ext.bots.directory import (
+    add_bot,
+    bot_public,
+    find_bot,
+    list_bots,
+    reset_text,
+    set_text,
+    set_token,
+    texts_of,
+    update_bot,
+)
+from signal_ext.bots.models import BotCreate, BotPublic
+from signal_ext.bots.texts import TextEntry, spec_of
+from signal_ext.commands.common import emit, json_option, local_time, reading, writing
+
+
+@click.group("bot")
+def bot_group() -> None:
+    """Чат-боты: справочник ботов и таблица их текстов."""
+
+
+@bot_group.command("add")
+@click.argument("name")
+@click.option("--token", default=None, help="Токен от @BotFather (без токена бот работает на встроенном эмуляторе).")
+@click.option("--system", "is_system", is_flag=True, help="Системный бот: меню задач (может быть только один).")
+@click.option("--description", default="", help="Описание: бот сообщает его на /start.")
+@click.option("--unknown-answer", default="", help="Ответ на неизвестный запрос.")
+@click.option("--allow-code", is_flag=True, help="Разрешить выполнять программный код.")
+@json_option
+def add(
+    name: str,
+    token: str | None,
+    is_system: bool,
+    description: str,
+    unknown_answer: str,
+    allow_code: bool,
+    as_json: bool,
+) -> None:
+    """Добавить чат-бота NAME (имя — для команд и привязки чатов)."""
+    data = BotCreate(
+        name=name,
+        token=token,
+        is_system=is_system,
+        description=description,
+        unknown_answer=unknown_answer,
+        allow_code=allow_code,
+    )
+    with writing() as session:
+        bot = bot_public(session, add_bot(session, data))
+    emulator = "" if bot.has_token else "; без токена — работает на встроенном эмуляторе"
+    emit(bot, as_json, lambda: f"Добавлен чат-бот «{bot.name}» (id {bot.id}){emulator}")
+
+
+@bot_group.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """Список чат-ботов."""
+    with reading() as session:
+        bots = [bot_public(session, bot) for bot in list_bots(session)]
+    emit(bots, as_json, lambda: "\n".join(_line(b) for b in bots) or "Чат-ботов нет")
+
+
+@bot_group.command("show")
+@click.argument("bot_ref", metavar="BOT")
+@json_option
+def show(bot_ref: str, as_json: bool) -> None:
+    """Карточка чат-бота (по id или имени)."""
+    with reading() as session:
+        bot = bot_public(session, find_bot(session, bot_ref))
+    emit(bot, as_json, lambda: _card(bot))
+
+
+@bot_group.command("update")
+@click.argument("bot_ref", metavar="BOT")
+@click.option("--description", default=None, help="Описание.")
+@click.option("--unknown-answer", default=None, help="Ответ на неизвестный запрос (пустой — стандартный).")
+@click.option("--allow-code/--no-allow-code", default=None, help="Разрешить выполнять программный код.")
+@click.option("--auth/--no-auth", "auth_enabled", default=None, help="Авторизация новых пользователей.")
+@click.option("--auth-request", default=None, help="Текст запроса авторизации (пустой — стандартный).")
+@click.option("--token", default=None, help="Новый токен от @BotFather.")
+@click.option("--no-token", is_flag=True, help="Убрать токен (бот будет работать на эмуляторе).")
+def update(
+    bot_ref: str,
+    description: str | None,
+    unknown_answer: str | None,
+    allow_code: bool | None,
+    auth_enabled: bool | None,
+    auth_request: str | None,
+    token: str | None,
+    no_token: bool,
+) -> None:
+    """Изменить карточку чат-бота; не указанные поля не меняются."""
+    if token is not None and no_token:
+        raise ProcessError("Укажите либо --token, либо --no-token")
+    with writing() as session:
+        bot = find_bot(session, bot_ref)
+        update_bot(
+            session,
+            bot,
+            description=description,
+            unknown_answer=unknown_answer,
+            allow_code=allow_code,
+            auth_enabled=auth_enabled,
+            auth_request_text=auth_request,
+        )
+        if token is not None or no_token:
+            set_token(session, bot, token)
+    click.echo(f"Чат-бот «{bot.name}» изменён")
+
+
+@bot_group.command("texts")
+@click.argument("bot_ref", metavar="BOT")
+@json_option
+def texts(bot_ref: str, as_json: bool) -> None:
+    """Таблица текстов чат-бота: каждый ключ, текущий текст (* — изменён для этого бота) и назначение."""
+    with reading() as session:
+        entries = texts_of(session, find_bot(session, bot_ref)).entries()
+    emit(entries, as_json, lambda: "\n".join(_text_block(entry) for entry in entries))
+
+
+@bot_group.command("text-set")
+@click.argument("bot_ref", metavar="BOT")
+@click.argument("key")
+@click.argument("value")
+def text_set(bot_ref: str, key: str, value: str) -> None:
+    """Задать боту свой текст KEY (VALUE «-» — прочитать текст из stdin)."""
+    if value == "-":
+        value = sys.stdin.read().rstrip("\n")
+    with writing() as session:
+        bot = find_bot(session, bot_ref)
+        set_text(session, bot, key, value)
+    click.echo(f"Текст «{key}» чат-бота «{bot.name}» изменён")
+
+
+@bot_group.command("text-reset")
+@click.argument("bot_ref", metavar="BOT")
+@click.argument("key")
+def text_reset(bot_ref: str, key: str) -> None:
+    """Вернуть тексту KEY стандартное значение."""
+    spec_of(key)
+    with writing() as session:
+        bot = find_bot(session, bot_ref)
+        changed = reset_text(session, bot, key)
+    if changed:
+        click.echo(f"Текст «{key}» чат-бота «{bot.name}» возвращён к стандартному")
+    else:
+        click.echo(f"Текст «{key}» чат-бота «{bot.name}» и так стандартный")
+
+
+def _token_label(bot: BotPublic) -> str:
+    return f"токен {bot.token_hint}" if bot.has_token else "без токена: эмулятор"
+
+
+def _line(bot: BotPublic) -> str:
+    marks = [_token_label(bot)]
+    if bot.is_system:
+        marks.insert(0, "системный")
+    if bot.username:
+        marks.append(f"@{bot.username}")
+    return f"{bot.id:>4}  {bot.name}  ({', '.join(marks)})"
+
+
+def _yes(flag: bool) -> str:
+    return "да" if flag else "нет"
+
+
+def _card(bot: BotPublic) -> str:
+    rows = [
+        ("id", str(bot.id)),
+        ("Имя", bot.name),
+        ("Системный", _yes(bot.is_system)),
+        ("Токен", bot.token_hint or "нет (работает на встроенном эмуляторе)"),
+        ("Username", f"@{bot.username}" if bot.username else ""),
+        ("Описание", bot.description),
+        ("Ответ на неизвестный запрос", bot.unknown_answer or "стандартный"),
+        ("Разрешить выполнять программный код", _yes(bot.allow_code)),
+        ("Авторизация", _yes(bot.auth_enabled)),
+        ("Запрос авторизации", bot.auth_request_text or "стандартный"),
+        ("Изменённых текстов", str(bot.overridden_texts)),
+        ("Создан", local_time(bot.created_at)),
+    ]
+    return "\n".join(f"{label}: {value}" for label, value in rows if value)
+
+
+def _text_block(entry: TextEntry) -> str:
+    mark = "*" if entry.overridden else " "
+    kind = " [кнопка]" if entry.button else ""
+    places = f"  {{{'}, {'.join(entry.placeholders)}}}" if entry.placeholders else ""
+    lines = [f"{mark} {entry.key}{kind} — {entry.description}{places}"]
+    lines += [f"    {line}" for line in entry.value.splitlines() or [""]]
+    if entry.invalid:
+        lines.append(f"    ! своё значение не используется: {entry.invalid}")
+    return "\n".join(lines)

@@ -1,0 +1,106 @@
+"""``signal-ext run``: bots, scheduler, dispatcher and HTTP server in one asyncio process.
+
+A bot without a token talks to the built-in Bot API emulator, served by the same HTTP server under
+``/telegram``, so the whole service can be tried locally without Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from dataclasses import dataclass
+
+import uvicorn
+from pydantic import SecretStr
+
+from signal_ext.bootstrap import App, bootstrap
+from signal_ext.bots.runtime import BotRunner
+from signal_ext.bots.system_bot import SystemBot
+from signal_ext.http.app import EMULATOR_PREFIX, create_http_app
+from signal_ext.notifications.models import SYSTEM_BOT
+from signal_ext.service import build_scheduler, dispatch_round
+from signal_ext.settings import Settings
+from signal_ext.telegram_emulator import EmulatorState
+
+log = logging.getLogger("signal_ext.run")
+EMULATOR_TOKEN = "100000:signal-system-bot-on-the-built-in-emulator"
+
+
+@dataclass
+class Running:
+    """What a started service holds, for its stop."""
+
+    app: App
+    url: str
+    emulator: EmulatorState | None
+    runner: BotRunner
+    server: uvicorn.Server
+    server_task: asyncio.Task[None]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0 = any free port)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+async def start_service(settings: Settings, host: str, port: int) -> Running:
+    """Binds the HTTP port, wires the application (on the emulator when no token is set) and starts it all."""
+    sock = bind(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}"
+    emulator = EmulatorState() if settings.telegram_token is None else None
+    if emulator is not None:
+        settings = settings.model_copy(
+            update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
+        )
+    app = await asyncio.to_thread(bootstrap, settings)
+    config = uvicorn.Config(create_http_app(app, emulator), log_level="warning", lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    server_task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if server_task.done():
+            await server_task
+        await asyncio.sleep(0.01)
+    runner = BotRunner(settings.telegram_api_url)
+    token = settings.telegram_token
+    assert token is not None
+    system = SystemBot(app, SYSTEM_BOT)
+    await runner.start(SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press)
+    return Running(app, url, emulator, runner, server, server_task)
+
+
+async def stop_service(running: Running) -> None:
+    """Stops the bots (finishing the updates in hand), then the HTTP server, then releases the channels."""
+    await running.runner.stop_all()
+    running.server.should_exit = True
+    await running.server_task
+    await running.app.aclose()
+    running.app.close()
+
+
+async def run_forever(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+    """The whole service until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    running = await start_service(settings, host, port)
+    scheduler = build_scheduler(running.app)
+    scheduler.start()
+    print(
+        f"Signal работает: {running.url}"
+        + (f" (Telegram — встроенный эмулятор {running.url}{EMULATOR_PREFIX})" if running.emulator is not None else ""),
+        flush=True,
+    )
+    if ready is not None:
+        ready.set()
+    try:
+        await dispatch_round(running.app)
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await stop_service(running)

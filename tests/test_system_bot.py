@@ -1,0 +1,223 @@
+"""The system bot end to end: the real python-telegram-bot Application long-polls the built-in emulator over HTTP
+inside ``signal-ext run``'s service; simulated users write and press buttons through the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from processes.models import PersonCreate, Task, TaskCreate, TaskStatus
+from processes.persons import add_person
+from processes.scenario_file import parse_scenario_file
+from signal_ext.bootstrap import App, bootstrap
+from signal_ext.bots.conversation import Conversation
+from signal_ext.notifications.chats import link_chat
+from signal_ext.notifications.models import SYSTEM_BOT
+from signal_ext.notifications.templates import Templates
+from signal_ext.run import Running, start_service, stop_service
+from signal_ext.scenario_loading import store_document
+from signal_ext.settings import Settings
+from signal_ext.telegram_emulator import EmulatorState
+
+PETROVA, STRANGER = 20_001, 20_999
+SCENARIOS = """
+scenarios:
+  - name: Закупка
+    steps:
+      - title: Заявка
+        fields:
+          - {name: quantity, title: Количество, type: integer}
+          - {name: kind, title: Вид, type: choice, choices: [Мебель, Техника]}
+  - name: Командировка
+    manual_start: true
+    steps: [title: Оформить]
+"""
+
+
+@pytest.fixture
+def seeded(database_url: str) -> Iterator[str]:
+    app = bootstrap(Settings(database_url=database_url), apply_migrations=False)
+    with app.open_session() as session:
+        petrova = add_person(session, PersonCreate(full_name="Петрова Мария Сергеевна"))
+        add_person(session, PersonCreate(full_name="Иванов Иван Иванович"))
+        add_person(session, PersonCreate(full_name="Иванова Анна Петровна"))
+        link_chat(session, petrova, str(PETROVA))
+        store_document(session, parse_scenario_file(SCENARIOS, "s.yaml", Templates().check), "s.yaml")
+        session.commit()
+    app.close()
+    yield database_url
+
+
+class Chat:
+    """A simulated Telegram user talking to the bot through the emulator."""
+
+    def __init__(self, state: EmulatorState, chat_id: int) -> None:
+        self.state, self.chat_id = state, chat_id
+
+    def seen(self) -> list[Any]:
+        return self.state.messages(self.chat_id)
+
+    async def say(self, text: str, expect: int = 1) -> list[Any]:
+        before = len(self.seen())
+        self.state.push_user_message(self.chat_id, text)
+        return await self._replies(before, expect)
+
+    async def press(self, message: Any, label: str, expect: int = 1) -> list[Any]:
+        before = len(self.seen())
+        [data] = [
+            b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if label in b["text"]
+        ]
+        self.state.push_callback(self.chat_id, message.message_id, data)
+        return await self._replies(before, expect)
+
+    async def _replies(self, before: int, expect: int) -> list[Any]:
+        deadline = time.monotonic() + 10
+        while len(self.seen()) < before + expect:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no reply; chat has {[m.text for m in self.seen()]}")
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        return self.seen()[before:]
+
+
+def run_bot(database_url: str, story: Callable[[Running, Chat, Chat], Awaitable[None]]) -> None:
+    async def main() -> None:
+        running = await start_service(Settings(database_url=database_url), "127.0.0.1", 0)
+        try:
+            assert running.emulator is not None
+            await story(running, Chat(running.emulator, PETROVA), Chat(running.emulator, STRANGER))
+        finally:
+            await stop_service(running)
+
+    asyncio.run(main())
+
+
+def _tasks(app: App) -> list[Task]:
+    with app.read_session() as session:
+        return list(session.exec(select(Task)))
+
+
+def test_unlinked_chat_gets_its_key_and_no_tasks(seeded: str) -> None:
+    async def story(_running: Running, _petrova: Chat, stranger: Chat) -> None:
+        greeting, refusal = await stranger.say("/start", expect=2)
+        assert "Здравствуйте" in (greeting.text or "")
+        assert "не авторизованы" in (refusal.text or "") and str(STRANGER) in (refusal.text or "")
+        [key] = await stranger.say("  МОЙ   ключ ")
+        assert str(STRANGER) in (key.text or "")
+        [denied] = await stranger.say("мз")
+        assert "не авторизованы" in (denied.text or "")
+
+    run_bot(seeded, story)
+
+
+def test_menu_shows_and_hides_the_reply_keyboard(seeded: str) -> None:
+    async def story(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+        [shown] = await petrova.say("Меню")
+        labels = [b["text"] for row in shown.reply_markup["keyboard"] for b in row]
+        assert labels == ["Мои задачи", "Новая задача", "Новый процесс"]
+        [hidden] = await petrova.say("б м")
+        assert hidden.reply_markup == {"remove_keyboard": True}
+
+    run_bot(seeded, story)
+
+
+def test_new_process_then_my_tasks_with_required_data_bad_then_good(seeded: str) -> None:
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        [choose] = await petrova.say("Новый процесс")
+        [ask] = await petrova.press(choose, "Закупка")
+        assert "описание" in (ask.text or "").lower()
+        [started] = await petrova.say("Стулья для переговорной")
+        assert "Создан и запущен новый процесс" in (started.text or "")
+
+        [listing] = await petrova.say("Мои задачи")
+        [card] = await petrova.press(listing, "Заявка")
+        needs, ask_quantity = await petrova.press(card, "Выполнена", expect=2)
+        assert "заполнить данные" in (needs.text or "") and "Количество" in (ask_quantity.text or "")
+        bad, again = await petrova.say("много", expect=2)
+        assert "целое число" in (bad.text or "") and "Количество" in (again.text or "")
+        [ask_kind] = await petrova.say("12")
+        [ask_comment] = await petrova.press(ask_kind, "Мебель")
+        assert "комментарий" in (ask_comment.text or "").lower()
+        [done] = await petrova.say("Заказано")
+        assert "выполнена" in (done.text or "")
+        [task] = _tasks(running.app)
+        assert task.status == TaskStatus.DONE and task.data == {"quantity": 12, "kind": "Мебель"}
+        assert task.comment == "Заказано"
+        [stale] = await petrova.press(card, "Выполнена")
+        assert "уже в статусе «Выполнена»" in (stale.text or "")
+
+    run_bot(seeded, story)
+
+
+def test_manual_start_scenario_is_only_created(seeded: str) -> None:
+    async def story(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+        [choose] = await petrova.say("нп")
+        await petrova.press(choose, "Командировка")
+        [created] = await petrova.say("Москва, 3 дня")
+        text = created.text or ""
+        assert text.startswith("Создан новый процесс") and "запущен" not in text.split("\n")[0]
+
+    run_bot(seeded, story)
+
+
+def test_new_task_with_an_ambiguous_performer_and_a_past_deadline(seeded: str) -> None:
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        await petrova.say("Новая задача")
+        [past] = await petrova.say("Отчёт, Петрова, 01.01.2020")
+        assert "прошёл" in (past.text or "")
+        [which] = await petrova.say("Отчёт о закупках, Ив, 6.2 14:00, важная")
+        assert "Уточните" in (which.text or "")
+        [created] = await petrova.press(which, "Иванова Анна")
+        assert "Создана задача" in (created.text or "") and "Иванова Анна Петровна" in (created.text or "")
+        [task] = _tasks(running.app)
+        assert task.important and task.description == "Отчёт о закупках" and task.deadline is not None
+        assert task.deadline.astimezone(running.app.settings.zone).strftime("%d.%m %H:%M") == "06.02 14:00"
+
+    run_bot(seeded, story)
+
+
+def test_foreign_forged_and_stale_payloads_are_refused(seeded: str) -> None:
+    app = bootstrap(Settings(database_url=seeded), apply_migrations=False)
+    ivanov_task = app.processes.create_task(TaskCreate(title="Чужая задача", performer_id=2, author_id=2))
+    own = app.processes.create_task(TaskCreate(title="Своя задача", performer_id=1, author_id=2))
+    petrova = Conversation(app, SYSTEM_BOT, str(PETROVA))
+    for payload in (
+        f"done:{ivanov_task.id}",
+        f"task:{ivanov_task.id}",
+        f"ack:{ivanov_task.id}",
+        "done:99999",
+        "done:1;2",
+        "proc:99999",
+        "perf:1",
+        "choice:Мебель",
+        "drop table",
+        "",
+    ):
+        [reply] = petrova.press(payload)
+        assert "недоступна" in reply.text, payload
+    app.processes.complete_task(own.id or 0, "")
+    [stale] = petrova.press(f"done:{own.id}")
+    assert "уже в статусе «Выполнена»" in stale.text
+    [stranger] = Conversation(app, SYSTEM_BOT, str(STRANGER)).press(f"done:{own.id}")
+    assert "не авторизованы" in stranger.text
+    assert [t.status for t in _tasks(app)] == [TaskStatus.ACTIVE, TaskStatus.DONE]
+    app.close()
+
+
+def test_a_restart_in_the_middle_of_a_dialog_resumes_it(seeded: str) -> None:
+    async def first(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+        [choose] = await petrova.say("Новый процесс")
+        await petrova.press(choose, "Закупка")
+
+    async def second(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        [started] = await petrova.say("После перезапуска")
+        assert "Создан и запущен новый процесс" in (started.text or "")
+        assert len(_tasks(running.app)) == 1
+
+    run_bot(seeded, first)
+    run_bot(seeded, second)
