@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import select
 
+from cli import main
 from processes.models import PersonCreate, Task, TaskCreate, TaskStatus
 from processes.persons import add_person
 from processes.scenario_file import parse_scenario_file
@@ -21,6 +24,7 @@ from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.notifications.templates import Templates
 from signal_ext.run import Running, start_service, stop_service
 from signal_ext.scenario_loading import store_document
+from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
 
@@ -221,3 +225,68 @@ def test_a_restart_in_the_middle_of_a_dialog_resumes_it(seeded: str) -> None:
 
     run_bot(seeded, first)
     run_bot(seeded, second)
+
+
+def test_invite_link_links_the_chat_once(seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    printed = CliRunner().invoke(main, ["person", "invite", "Иванов Иван"], env={"SIGNAL_DATABASE_URL": seeded})
+    assert printed.exit_code == 0, printed.output
+    token = printed.output.strip().split("?start=")[1]
+
+    async def story(_running: Running, _petrova: Chat, stranger: Chat) -> None:
+        _greeting, menu = await stranger.say(f"/start {token}", expect=2)
+        assert menu.reply_markup is not None and "keyboard" in menu.reply_markup
+        [tasks] = await stranger.say("мз")
+        assert "нет открытых задач" in (tasks.text or "")
+        reuse = Chat(stranger.state, 20_555)
+        [refused] = await reuse.say(f"/start {token}")
+        assert "недействительна или уже использована" in (refused.text or "")
+
+    run_bot(seeded, story)
+
+
+def test_person_link_by_key_and_overridden_menu_labels(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"SIGNAL_DATABASE_URL": seeded}
+    runner = CliRunner()
+    assert runner.invoke(main, ["person", "link", "Иванов Иван", "--key", str(STRANGER)], env=env).exit_code == 0
+    assert runner.invoke(main, ["bot", "add", "system", "--system"], env=env).exit_code == 0
+    changed = runner.invoke(main, ["bot", "text-set", "system", "button_my_tasks", "📋 Мои дела"], env=env)
+    assert changed.exit_code == 0, changed.output
+    bad = runner.invoke(main, ["person", "link", "Иванов Иван", "--key", "abc"], env=env)
+    assert bad.exit_code == 1 and "ожидается число" in bad.output
+
+    async def story(_running: Running, _petrova: Chat, ivanov: Chat) -> None:
+        [menu] = await ivanov.say("меню")
+        labels = [b["text"] for row in menu.reply_markup["keyboard"] for b in row]
+        assert labels[0] == "📋 Мои дела"
+        [listing] = await ivanov.say("📋 Мои дела")
+        assert "нет открытых задач" in (listing.text or "")
+
+    run_bot(seeded, story)
+
+
+def test_acknowledge_button_of_a_notification(seeded: str) -> None:
+    rules = (
+        "notifications:\n  - {event: task.created, channel: telegram, recipient: task_performer,"
+        " template: 'Вам задача «{{ task.title }}» от {{ task.author }}'}\n"
+    )
+    app = bootstrap(Settings(database_url=seeded), apply_migrations=False)
+    with app.open_session() as session:
+        store_document(session, parse_scenario_file(rules, "r.yaml", Templates().check), "r.yaml")
+        session.commit()
+    app.close()
+
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        running.app.processes.create_task(TaskCreate(title="Проверить счёт", performer_id=1, author_id=2))
+        await dispatch_round(running.app)
+        [notice] = await petrova._replies(0, 1)
+        assert notice.text == "Вам задача «Проверить счёт» от Иванов Иван Иванович"
+        [ack] = await petrova.press(notice, "Ознакомлен")
+        assert "ознакомились" in (ack.text or "")
+        [task] = _tasks(running.app)
+        assert task.acknowledged_at is not None
+
+    run_bot(seeded, story)

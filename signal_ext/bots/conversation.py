@@ -18,13 +18,21 @@ from processes.persons import match_persons
 from processes.queries import show_task
 from processes.scenarios import current_scenarios
 from signal_ext.bootstrap import App
+from signal_ext.bots.commands import MENU_BUTTONS, Command, normalise
 from signal_ext.bots.dialogs import current_step, end_dialog, set_step
 from signal_ext.bots.directory import find_bot, texts_of
+from signal_ext.bots.invites import redeem_invite
 from signal_ext.bots.new_task_text import parse_new_task_text
 from signal_ext.bots.texts import BotTexts
+from signal_ext.notifications.acknowledgement import acknowledge_press
 from signal_ext.notifications.models import TelegramChat
 
 PAGE = 8
+MENU_LABELS = {
+    Command.MY_TASKS: "button_my_tasks",
+    Command.NEW_TASK: "button_new_task",
+    Command.NEW_PROCESS: "button_new_process",
+}
 Buttons = list[list[tuple[str, str]]]
 
 
@@ -35,6 +43,7 @@ class Reply:
     text: str = ""
     buttons: Buttons = field(default_factory=list)
     menu: bool | None = None
+    menu_labels: list[str] = field(default_factory=list)
     document: tuple[str, bytes] | None = None
 
 
@@ -51,8 +60,12 @@ class Conversation:
         """The bot's text ``text_key`` with ``values`` escaped for Telegram HTML."""
         return self.texts.get(text_key, **{name: html.escape(str(value)) for name, value in values.items()})
 
-    def start(self, _argument: str) -> list[Reply]:
+    def start(self, argument: str) -> list[Reply]:
         greeting = Reply(self.say("start", bot=self.bot, description=""))
+        if argument and self.person is None:
+            with self.app.open_session() as session:
+                self.person = redeem_invite(session, self.bot, argument, self.chat_id)
+                session.commit()
         if self.person is None:
             return [greeting, self.not_authorized()]
         return [greeting, self.menu_shown()]
@@ -64,7 +77,13 @@ class Conversation:
         return Reply(self.say("not_authorized", key=self.chat_id))
 
     def menu_shown(self) -> Reply:
-        return Reply(self.say("menu_shown"), menu=True)
+        labels = [self.texts.get(MENU_LABELS[command]) for command in MENU_BUTTONS]
+        return Reply(self.say("menu_shown"), menu=True, menu_labels=labels)
+
+    def menu_command(self, text: str) -> Command | None:
+        """The menu command whose (possibly overridden) button label ``text`` is."""
+        typed = normalise(text)
+        return next((c for c in MENU_BUTTONS if normalise(self.texts.get(MENU_LABELS[c])) == typed), None)
 
     def menu_removed(self) -> Reply:
         return Reply(self.say("menu_removed"), menu=False)
@@ -129,7 +148,7 @@ class Conversation:
         if task is None:
             return [Reply(self.say("task_not_available"))]
         if kind == "ack":
-            self.app.processes.acknowledge_task(task_id, by=self.person.id if self.person else None)
+            acknowledge_press(self.app.open_session, self.app.processes, f"ack:{task_id}", self.chat_id, self.bot)
             return [Reply(self.say("acknowledged", title=task.title))]
         if task.status != TaskStatus.ACTIVE:
             return [Reply(self.say("task_already_completed", id=task.id, title=task.title, status=task.status))]

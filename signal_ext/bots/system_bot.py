@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 
 from processes.errors import ProcessError
 from signal_ext.bootstrap import App
-from signal_ext.bots.commands import ALIASES, MENU_BUTTONS, Command, command_of
+from signal_ext.bots.commands import Command, command_of
 from signal_ext.bots.conversation import Conversation, Reply
 from signal_ext.bots.dialogs import current_step, end_dialog
 
@@ -55,7 +55,8 @@ class SystemBot:
 
     def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id)
-        found = command_of(text)
+        label = conversation.menu_command(text)
+        found = (label, "") if label is not None else command_of(text)
         try:
             if found is None:
                 with self.app.open_session() as session:
@@ -98,7 +99,7 @@ class SystemBot:
         for reply in replies:
             markup: Any = None
             if reply.menu is True:
-                labels = [[KeyboardButton(ALIASES[command][0])] for command in MENU_BUTTONS]
+                labels = [[KeyboardButton(label)] for label in reply.menu_labels]
                 markup = ReplyKeyboardMarkup(labels, resize_keyboard=True)
             elif reply.menu is False:
                 markup = ReplyKeyboardRemove()

@@ -8,8 +8,11 @@ from sqlmodel import col, select
 from processes.errors import ProcessError
 from processes.models import Person, PersonCreate, PersonKind, PersonPublic
 from processes.persons import add_person, find_person
+from signal_ext.bots.directory import system_bot
+from signal_ext.bots.invites import create_invite, invite_link
 from signal_ext.commands.common import emit, json_option, reading, writing
 from signal_ext.notifications.chats import link_chat
+from signal_ext.notifications.models import SYSTEM_BOT
 
 
 @click.group("person")
@@ -102,3 +105,28 @@ def link_telegram(person_ref: str, chat_id: str) -> None:
         person = find_person(session, person_ref)
         link_chat(session, person, chat_id)
     click.echo(f"{person.full_name}: Telegram-чат {chat_id}")
+
+
+@person_group.command("link")
+@click.argument("person_ref")
+@click.option("--key", required=True, help="Ключ чата: бот сообщает его на «Мой ключ».")
+def link(person_ref: str, key: str) -> None:
+    """Связать человека с чатом системного бота по ключу чата."""
+    if not key.strip().lstrip("-").isdigit():
+        raise ProcessError(f"Ключ «{key}»: ожидается число, которое бот прислал на «Мой ключ»")
+    with writing() as session:
+        person = find_person(session, person_ref)
+        link_chat(session, person, key.strip())
+    click.echo(f"{person.full_name}: чат {key.strip()} подключён")
+
+
+@person_group.command("invite")
+@click.argument("person_ref")
+def invite(person_ref: str) -> None:
+    """Напечатать одноразовую ссылку-приглашение: открывший её чат будет связан с человеком."""
+    with writing() as session:
+        person = find_person(session, person_ref)
+        created = create_invite(session, person, SYSTEM_BOT)
+        bot = system_bot(session)
+        username = bot.username if bot is not None else None
+    click.echo(invite_link(username, created.token))

@@ -12,6 +12,7 @@ from sqlmodel import Session, create_engine
 
 import processes.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import signal_ext.bots.dialogs  # registers the dialog table
+import signal_ext.bots.invites  # registers the invite table
 import signal_ext.bots.models  # registers the bot tables
 import signal_ext.notifications.models  # noqa: F401
 
