@@ -20,7 +20,7 @@ from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
 from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.tasks import task_group
-from signal_ext.demo import load_demo
+from signal_ext.demo import link_demo_chats, load_demo
 
 
 @click.group(cls=SignalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,16 +39,27 @@ def init() -> None:
 
 @main.command("demo")
 @click.option("--no-serve", is_flag=True, help="Только загрузить демо-данные, не запуская сервис.")
-def demo(no_serve: bool) -> None:
-    """Загрузить демо-компанию: сотрудников и сценарии."""
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """Загрузить демо-компанию и запустить сервис на встроенном эмуляторе Telegram."""
     with writing() as session:
         added, outcomes = load_demo(session)
+        linked = link_demo_chats(session)
     click.echo(f"Демо-данные загружены: сотрудников добавлено {len(added)}, сценариев {len(outcomes)}")
     for outcome in outcomes:
         click.echo(f"  сценарий «{outcome.name}» v{outcome.version}")
-    click.echo('Попробуйте: signal-ext process start "Согласование договора" --author Иванов')
-    if not no_serve:
-        click.echo("Сервис (боты, планировщик, HTTP) в этой версии ещё не запускается: загружены только данные.")
+    if no_serve:
+        click.echo('Попробуйте: signal-ext process start "Согласование договора" --author Иванов')
+        return
+    settings = load_settings()
+    if settings.telegram_token is not None:
+        click.echo("Задан SIGNAL_TELEGRAM_TOKEN: демо работает со встроенным эмулятором, токен не используется.")
+        settings = settings.model_copy(update={"telegram_token": None})
+    click.echo(f"Сотрудники демо подключены к чатам эмулятора: {', '.join(linked)}")
+    from signal_ext.run import run_forever
+
+    asyncio.run(run_forever(settings, host, port))
 
 
 @main.command("run")

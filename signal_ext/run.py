@@ -91,11 +91,9 @@ async def run_forever(settings: Settings, host: str, port: int, ready: asyncio.E
     running = await start_service(settings, host, port)
     scheduler = build_scheduler(running.app)
     scheduler.start()
-    print(
-        f"Signal работает: {running.url}"
-        + (f" (Telegram — встроенный эмулятор {running.url}{EMULATOR_PREFIX})" if running.emulator is not None else ""),
-        flush=True,
-    )
+    print(f"Signal работает: {running.url}", flush=True)
+    if running.emulator is not None:
+        print(f"Telegram — встроенный эмулятор; чат в браузере: {running.url}/emulator", flush=True)
     if ready is not None:
         ready.set()
     try:

@@ -4,11 +4,16 @@ inside ``signal-ext run``'s service; simulated users write and press buttons thr
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
@@ -290,3 +295,21 @@ def test_acknowledge_button_of_a_notification(seeded: str) -> None:
         assert task.acknowledged_at is not None
 
     run_bot(seeded, story)
+
+
+def test_demo_serves_on_the_emulator_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    script = str(Path(sys.executable).parent / "signal-ext")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAL_")}
+    demo = subprocess.Popen([script, "demo", "--port", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert demo.stdout is not None
+        lines = [demo.stdout.readline() for _ in range(7)]
+        url = next(line for line in lines if line.startswith("Signal работает")).split(": ", 1)[1].strip()
+        assert any(f"{url}/emulator" in line for line in lines)
+        assert httpx.get(f"{url}/health", timeout=10).json()["status"] == "ok"
+        people = httpx.get(f"{url}/telegram/_emulator/stats", timeout=10)
+        assert people.status_code == 200
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    assert demo.returncode == 0

@@ -9,6 +9,8 @@ from sqlmodel import Session, select
 from processes.models import Person, PersonCreate, PersonKind
 from processes.persons import add_person
 from processes.scenarios import LoadOutcome
+from signal_ext.notifications.chats import link_chat
+from signal_ext.notifications.models import TelegramChat
 from signal_ext.notifications.templates import Templates
 from signal_ext.scenario_loading import read_checked, store_document
 
@@ -68,3 +70,16 @@ def load_demo(session: Session) -> tuple[list[str], list[LoadOutcome]]:
     document = read_checked(SCENARIOS_FILE, Templates())
     outcomes, _rules = store_document(session, document, SCENARIOS_FILE.name)
     return added, outcomes
+
+
+DEMO_CHAT_BASE = 7000
+
+
+def link_demo_chats(session: Session) -> list[str]:
+    """Links every demo employee without a chat to a chat of the built-in emulator; returns their names."""
+    linked = []
+    for person in session.exec(select(Person).where(Person.kind == PersonKind.USER)).all():
+        if session.exec(select(TelegramChat).where(TelegramChat.person_id == person.id)).first() is None:
+            link_chat(session, person, str(DEMO_CHAT_BASE + (person.id or 0)))
+        linked.append(person.short_name)
+    return linked
