@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
-from signal_ext.http.app import EMULATOR_PREFIX, create_http_app
+from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
 from signal_ext.settings import Settings
@@ -58,19 +58,29 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
             update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
         )
     app = await asyncio.to_thread(bootstrap, settings)
-    config = uvicorn.Config(create_http_app(app, emulator), log_level="warning", lifespan="off", log_config=None)
+    runner = BotRunner(settings.telegram_api_url)
+    http = create_http_app(app, emulator, runner)
+    config = uvicorn.Config(http, log_level="warning", lifespan="off", log_config=None)
     server = uvicorn.Server(config)
     server_task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if server_task.done():
             await server_task
         await asyncio.sleep(0.01)
-    runner = BotRunner(settings.telegram_api_url)
     token = settings.telegram_token
     assert token is not None
     system = SystemBot(app, SYSTEM_BOT)
-    await runner.start(SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press)
+    await runner.start(SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings))
     return Running(app, url, emulator, runner, server, server_task)
+
+
+def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:
+    if settings.telegram_webhook_url is None:
+        return None
+    if settings.telegram_webhook_secret is None:
+        raise ValueError("для вебхука нужен SIGNAL_TELEGRAM_WEBHOOK_SECRET")
+    url = f"{settings.telegram_webhook_url.rstrip('/')}{WEBHOOK_PREFIX}/{bot}"
+    return url, settings.telegram_webhook_secret.get_secret_value()
 
 
 async def stop_service(running: Running) -> None:

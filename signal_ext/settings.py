@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
 
     telegram_api_url: str = "https://api.telegram.org"
     telegram_token: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    """The service's public base URL; when set, bots get updates by webhook at <url>/telegram-webhook/<bot>."""
+    telegram_webhook_secret: SecretStr | None = None
     telegram_rate_per_second: float = 29.0
     telegram_chat_rate_per_second: float = 1.0
     telegram_group_rate_per_minute: float = 20.0
@@ -56,6 +60,13 @@ class Settings(BaseSettings):
     @classmethod
     def _usable_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _usable_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("секрет вебхука: 16–256 символов A-Z, a-z, 0-9, _ и - (так требует Telegram)")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

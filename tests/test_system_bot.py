@@ -313,3 +313,41 @@ def test_demo_serves_on_the_emulator_and_stops_on_ctrl_c(tmp_path: Path) -> None
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
     assert demo.returncode == 0
+
+
+def test_webhook_mode_accepts_only_updates_with_the_secret(seeded: str) -> None:
+    secret = "s3cret-webhook-token-123"
+    settings = Settings(
+        database_url=seeded, telegram_webhook_url="https://signal.example.com", telegram_webhook_secret=secret
+    )
+    update = {
+        "update_id": 7,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "chat": {"id": PETROVA, "type": "private", "first_name": "Мария"},
+            "from": {"id": PETROVA, "is_bot": False, "first_name": "Мария"},
+            "text": "Мой ключ",
+        },
+    }
+
+    async def main() -> None:
+        running = await start_service(settings, "127.0.0.1", 0)
+        try:
+            assert running.emulator is not None
+            async with httpx.AsyncClient(base_url=running.url) as client:
+                wrong = await client.post(
+                    "/telegram-webhook/system", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+                )
+                missing = await client.post("/telegram-webhook/system", json=update)
+                assert (wrong.status_code, missing.status_code) == (403, 403)
+                right = await client.post(
+                    "/telegram-webhook/system", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+                )
+                assert right.status_code == 200
+            [answer] = await Chat(running.emulator, PETROVA)._replies(0, 1)
+            assert str(PETROVA) in (answer.text or "")
+        finally:
+            await stop_service(running)
+
+    asyncio.run(main())

@@ -30,8 +30,16 @@ class BotRunner:
     api_url: str
     running: dict[str, Application[Any, Any, Any, Any, Any, Any]] = field(default_factory=dict)
 
-    async def start(self, name: str, token: str, on_message: UpdateHandler, on_press: UpdateHandler) -> None:
-        """Starts polling for bot ``name``; its messages go to ``on_message``, button presses to ``on_press``."""
+    async def start(
+        self,
+        name: str,
+        token: str,
+        on_message: UpdateHandler,
+        on_press: UpdateHandler,
+        webhook: tuple[str, str] | None = None,
+    ) -> None:
+        """Starts bot ``name``: long polling, or with ``webhook`` (url, secret) Telegram posts the updates to the
+        service (see :meth:`feed`). Messages go to ``on_message``, button presses to ``on_press``."""
         base = self.api_url.rstrip("/")
         application = (
             ApplicationBuilder()
@@ -47,10 +55,22 @@ class BotRunner:
         application.add_error_handler(_log_error)
         await application.initialize()
         await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+        if webhook is not None:
+            url, secret = webhook
+            await application.bot.set_webhook(url=url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        else:
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
         self.running[name] = application
         log.info("bot %s started (@%s)", name, application.bot.username)
+
+    async def feed(self, name: str, payload: dict[str, Any]) -> bool:
+        """Queues an update that arrived by webhook for bot ``name``; False when no such bot runs."""
+        application = self.running.get(name)
+        if application is None:
+            return False
+        await application.update_queue.put(Update.de_json(payload, application.bot))
+        return True
 
     async def stop_all(self) -> None:
         """Stops every bot, letting the updates in hand finish."""

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 
 from signal_ext.bootstrap import App
+from signal_ext.bots.runtime import BotRunner
 from signal_ext.telegram_emulator import EmulatorState, create_emulator_app
 
 EMULATOR_PREFIX = "/telegram"
+WEBHOOK_PREFIX = "/telegram-webhook"
 
 
-def create_http_app(app: App, emulator: EmulatorState | None = None) -> FastAPI:
-    """The FastAPI application; with ``emulator`` the Bot API emulator answers under ``/telegram``."""
+def create_http_app(app: App, emulator: EmulatorState | None = None, runner: BotRunner | None = None) -> FastAPI:
+    """The FastAPI application; with ``emulator`` the Bot API emulator answers under ``/telegram``; with
+    ``runner`` and a webhook secret, Telegram's webhook calls arrive at ``/telegram-webhook/<bot>``."""
     api = FastAPI(title="Signal", description="Бизнес-процессы, оповещения и чат-боты")
+    secret = app.settings.telegram_webhook_secret
+
+    @api.post(WEBHOOK_PREFIX + "/{bot}", include_in_schema=False)
+    async def webhook(bot: str, request: Request) -> Response:
+        """One update from Telegram; refused unless it carries the secret the bot registered."""
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if runner is None or secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
+            return Response(status_code=403)
+        try:
+            payload = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        return Response(status_code=200 if await runner.feed(bot, payload) else 404)
 
     @api.get("/health")
     def health() -> dict[str, Any]:
