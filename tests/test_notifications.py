@@ -125,7 +125,8 @@ def test_events_become_rendered_messages_in_the_same_transaction(notify_app: App
     assert "Проверьте &lt;договор&gt; &amp; приложения" in task_message.body  # user data escaped
     assert "<b><u>Важно! Обратите внимание на срок выполнения</u></b>" in task_message.body
     assert task_message.address == "5001"
-    assert task_message.buttons == [{"text": "Ознакомлен", "data": f"ack:{task_message.task_id}"}]
+    assert [b["text"] for b in task_message.buttons] == ["Подробнее…", "Выполнена", "Ознакомлен"]
+    assert task_message.buttons[2]["data"] == f"ack:{task_message.task_id}"
     assert messages[("inbox", 2)].body == "Задача «Согласование договора» от Петрова Мария Сергеевна"
     assert messages[("email", 2)].subject == "Новая задача: Согласование договора"
     assert len({m.idempotency_key for m in _outbox(notify_app)}) == 4

@@ -22,6 +22,7 @@ from cli import main
 from processes.models import PersonCreate, Task, TaskCreate, TaskStatus
 from processes.persons import add_person
 from processes.scenario_file import parse_scenario_file
+from processes.services import NewAttachment
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.conversation import Conversation
 from signal_ext.notifications.chats import link_chat
@@ -351,3 +352,34 @@ def test_webhook_mode_accepts_only_updates_with_the_secret(seeded: str) -> None:
             await stop_service(running)
 
     asyncio.run(main())
+
+
+def test_a_task_notification_completes_the_task_like_the_list_and_sends_attachments(seeded: str) -> None:
+    rules = (
+        "notifications:\n  - {event: task.created, channel: telegram, recipient: task_performer,"
+        " attachments: true, template: 'Задача «{{ task.title }}»'}\n"
+        "scenarios:\n  - name: Договор\n    steps: [title: Согласовать]\n"
+    )
+    app = bootstrap(Settings(database_url=seeded), apply_migrations=False)
+    with app.open_session() as session:
+        store_document(session, parse_scenario_file(rules, "r.yaml", Templates().check), "r.yaml")
+        session.commit()
+    app.close()
+
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        files = [NewAttachment("договор.pdf", b"%PDF-1.4 demo", "application/pdf")]
+        running.app.processes.start_process("Договор", "Петрова", attachments=files)
+        await dispatch_round(running.app)
+        notice, _document = await petrova._replies(0, 2)
+        [details] = await petrova.press(notice, "Подробнее")
+        assert "Согласовать" in (details.text or "")
+        [listing] = await petrova.say("мз")
+        [card] = await petrova.press(listing, "Согласовать")
+        [attachment] = await petrova.press(card, "Вложения (1)")
+        assert attachment.document is not None and attachment.document.content == b"%PDF-1.4 demo"
+        [ask] = await petrova.press(notice, "Выполнена")
+        assert "комментарий" in (ask.text or "").lower()
+        [done] = await petrova.say("Согласовано")
+        assert "выполнена" in (done.text or "")
+
+    run_bot(seeded, story)

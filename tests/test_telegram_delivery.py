@@ -137,8 +137,9 @@ def test_seed_example_reaches_telegram_with_formatting_and_button(tg_app: App, e
     assert task.parse_mode == "HTML"
     assert "Договор <№5> с ООО «Ромашка»" in (task.text or "")
     assert task.entities is not None and {"bold", "underline"} <= {e["type"] for e in task.entities}
-    [[button]] = (task.reply_markup or {})["inline_keyboard"]
-    assert button["text"] == "Ознакомлен" and button["callback_data"].startswith("ack:")
+    [buttons] = (task.reply_markup or {})["inline_keyboard"]
+    assert [b["text"] for b in buttons] == ["Подробнее…", "Выполнена", "Ознакомлен"]
+    assert buttons[2]["callback_data"].startswith("ack:")
     assert _statuses(tg_app) == [MessageStatus.SENT, MessageStatus.SENT]
 
 
@@ -307,7 +308,7 @@ def test_acknowledgement_button_records_the_time_for_the_performer_only(tg_app: 
         session.commit()
     tg_app.processes.start_process("Согласование договора", author)
     asyncio.run(_drain(tg_app, _dispatcher(tg_app)))
-    [[button]] = (emulator.state.messages(10_000)[1].reply_markup or {})["inline_keyboard"]
+    [[*_, button]] = (emulator.state.messages(10_000)[1].reply_markup or {})["inline_keyboard"]
     with pytest.raises(InvalidState):
         acknowledge_press(tg_app.open_session, tg_app.processes, button["callback_data"], "10001")
     with pytest.raises(NotFound):

@@ -25,6 +25,15 @@ RULE_EVENTS = frozenset(event.value for event in RuleEvent)
 ACKNOWLEDGE_PREFIX = "ack:"
 
 
+def task_buttons(task_id: int) -> list[dict[str, str]]:
+    """The buttons of a task notification in Telegram: the same actions as in «Мои задачи», and «Ознакомлен»."""
+    return [
+        {"text": "Подробнее…", "data": f"more:{task_id}"},
+        {"text": "Выполнена", "data": f"done:{task_id}"},
+        {"text": "Ознакомлен", "data": f"{ACKNOWLEDGE_PREFIX}{task_id}"},
+    ]
+
+
 class NotificationEngine:
     """An event-bus subscriber: for every rule matching an event, one outbox row per recipient."""
 
@@ -78,7 +87,7 @@ class NotificationEngine:
             "body": "",
         }
         if rule.channel == "telegram" and task_id is not None and person.id == getattr(event, "performer_id", None):
-            row["buttons"] = [{"text": "Ознакомлен", "data": f"{ACKNOWLEDGE_PREFIX}{task_id}"}]
+            row["buttons"] = task_buttons(task_id)
         try:
             row["body"] = self._templates.render(rule.template, context)
             row["subject"] = self._templates.render(rule.subject, context) if rule.subject else ""
