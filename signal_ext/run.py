@@ -15,6 +15,8 @@ import uvicorn
 from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
+from signal_ext.bots.directory import list_bots
+from signal_ext.bots.plain_bot import PlainBot
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
@@ -25,6 +27,8 @@ from signal_ext.telegram_emulator import EmulatorState
 
 log = logging.getLogger("signal_ext.run")
 EMULATOR_TOKEN = "100000:signal-system-bot-on-the-built-in-emulator"
+EMULATOR_BOT_BASE = 200000
+"""A directory bot without a token runs on the emulator as bot id EMULATOR_BOT_BASE + its record id."""
 
 
 @dataclass
@@ -71,7 +75,25 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
     assert token is not None
     system = SystemBot(app, SYSTEM_BOT)
     await runner.start(SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings))
+    await _start_directory_bots(app, runner, emulator is not None)
     return Running(app, url, emulator, runner, server, server_task)
+
+
+async def _start_directory_bots(app: App, runner: BotRunner, on_emulator: bool) -> None:
+    """Starts every other bot of the directory; one that fails to start is logged and the rest go on."""
+    with app.read_session() as session:
+        bots = [(bot.id or 0, bot.name, bot.token) for bot in list_bots(session) if not bot.is_system]
+    for bot_id, name, token in bots:
+        if token is None and not on_emulator:
+            log.warning("bot %s has no token and the emulator is off: not started", name)
+            continue
+        plain = PlainBot(app, name)
+        try:
+            await runner.start(
+                name, token or f"{200000 + bot_id}:signal-emulator-bot", plain.on_message, plain.on_press
+            )
+        except Exception:  # one bot's bad token must not keep the service from starting
+            log.exception("bot %s did not start", name)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:

@@ -28,13 +28,14 @@ from signal_ext.bots.conversation import Conversation
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.notifications.templates import Templates
-from signal_ext.run import Running, start_service, stop_service
+from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
 from signal_ext.scenario_loading import store_document
 from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
 
 PETROVA, STRANGER = 20_001, 20_999
+SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
 SCENARIOS = """
 scenarios:
   - name: Закупка
@@ -74,7 +75,7 @@ class Chat:
 
     async def say(self, text: str, expect: int = 1) -> list[Any]:
         before = len(self.seen())
-        self.state.push_user_message(self.chat_id, text)
+        self.state.push_user_message(self.chat_id, text, bot=SYSTEM_BOT_ID)
         return await self._replies(before, expect)
 
     async def press(self, message: Any, label: str, expect: int = 1) -> list[Any]:
@@ -82,7 +83,7 @@ class Chat:
         [data] = [
             b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if label in b["text"]
         ]
-        self.state.push_callback(self.chat_id, message.message_id, data)
+        self.state.push_callback(self.chat_id, message.message_id, data, bot=SYSTEM_BOT_ID)
         return await self._replies(before, expect)
 
     async def _replies(self, before: int, expect: int) -> list[Any]:
@@ -383,3 +384,34 @@ def test_a_task_notification_completes_the_task_like_the_list_and_sends_attachme
         assert "выполнена" in (done.text or "")
 
     run_bot(seeded, story)
+
+
+def test_other_bots_of_the_directory_run_beside_the_system_bot(seeded: str, tmp_path: Path) -> None:
+    env = {"SIGNAL_DATABASE_URL": seeded}
+    added = CliRunner().invoke(
+        main,
+        ["bot", "add", "support", "--description", "Бот поддержки", "--unknown-answer", "Не знаю, спросите оператора"],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        assert running.emulator is not None
+        support = EMULATOR_BOT_BASE + 1
+        await _until(lambda: support in running.emulator.bots if running.emulator else False)
+        running.emulator.push_user_message(30_001, "/start", bot=support)
+        running.emulator.push_user_message(30_001, "Сколько стоит?", bot=support)
+        await _until(lambda: len(running.emulator.messages(30_001)) >= 2 if running.emulator else False)
+        greeting, unknown = running.emulator.messages(30_001)
+        assert "Бот поддержки" in (greeting.text or "") and unknown.text == "Не знаю, спросите оператора"
+        [key] = await petrova.say("мк")  # the system bot still answers its own chats
+        assert str(PETROVA) in (key.text or "")
+
+    run_bot(seeded, story)
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
