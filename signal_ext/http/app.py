@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from signal_ext.bootstrap import App
 from signal_ext.bots.runtime import BotRunner
+from signal_ext.http.emulator_page import emulator_page_router
 from signal_ext.telegram_emulator import EmulatorState, create_emulator_app
 
 EMULATOR_PREFIX = "/telegram"
@@ -42,5 +43,6 @@ def create_http_app(app: App, emulator: EmulatorState | None = None, runner: Bot
         return {"status": "ok", "emulator": emulator is not None}
 
     if emulator is not None:
+        api.include_router(emulator_page_router(app, emulator, EMULATOR_PREFIX))  # the chat page /emulator
         api.mount(EMULATOR_PREFIX, create_emulator_app(emulator))
     return api
