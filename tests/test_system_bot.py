@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -415,3 +416,35 @@ async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.02)
+
+
+def test_every_deadline_form_through_the_bot(seeded: str) -> None:
+    forms = {
+        "06.02 14:00": "06.02 14:00",
+        "06.02.27 14:00": "06.02.2027 14:00",
+        "06.02.2027 14:00": "06.02.2027 14:00",
+        "6.2 14:00": "06.02 14:00",
+        "6.2": "06.02 18:00",
+        "завтра в 15:00": "завтра 15:00",
+    }
+
+    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+        zone = running.app.settings.zone
+        for typed in [*forms, "3"]:
+            await petrova.say("нз")
+            [created] = await petrova.say(f"Отчёт к сроку, Петрова, {typed}")
+            assert "Создана задача" in (created.text or ""), (typed, created.text)
+        deadlines = [t.deadline.astimezone(zone) for t in _tasks(running.app) if t.deadline is not None]
+        assert len(deadlines) == len(forms) + 1
+        now = datetime.now(zone)
+        for moment, expected in zip(deadlines, forms.values(), strict=False):
+            if expected.startswith("завтра"):
+                assert moment.date() == (now + timedelta(days=1)).date() and moment.strftime("%H:%M") == "15:00"
+            elif expected.count(".") == 1:
+                assert moment.strftime("%d.%m %H:%M") == expected and moment > now
+            else:
+                assert moment.strftime("%d.%m.%Y %H:%M") == expected
+        in_three_days = deadlines[-1]
+        assert in_three_days.date() == (now + timedelta(days=3)).date() and in_three_days.strftime("%H:%M") == "18:00"
+
+    run_bot(seeded, story)

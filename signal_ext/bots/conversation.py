@@ -20,12 +20,12 @@ from processes.scenarios import current_scenarios
 from signal_ext.bootstrap import App
 from signal_ext.bots.commands import MENU_BUTTONS, Command, normalise
 from signal_ext.bots.dialogs import current_step, end_dialog, set_step
-from signal_ext.bots.directory import find_bot, texts_of
+from signal_ext.bots.directory import find_bot, system_bot, texts_of
 from signal_ext.bots.invites import redeem_invite
 from signal_ext.bots.new_task_text import parse_new_task_text
 from signal_ext.bots.texts import BotTexts
 from signal_ext.notifications.acknowledgement import acknowledge_press
-from signal_ext.notifications.models import TelegramChat
+from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
 
 PAGE = 8
 MENU_LABELS = {
@@ -55,6 +55,15 @@ class Conversation:
         with app.read_session() as session:
             self.person = _linked_person(session, bot, chat_id)
             self.texts = _texts(session, bot)
+
+    @staticmethod
+    def error_text(app: App, bot: str) -> str:
+        """The bot's «something went wrong» text (defaults when even the texts cannot be read)."""
+        try:
+            with app.read_session() as session:
+                return _texts(session, bot).get("error")
+        except Exception:
+            return BotTexts().get("error")
 
     def say(self, text_key: str, /, **values: object) -> str:
         """The bot's text ``text_key`` with ``values`` escaped for Telegram HTML."""
@@ -409,7 +418,9 @@ def _linked_person(session: Session, bot: str, chat_id: str) -> Person | None:
 
 
 def _texts(session: Session, bot: str) -> BotTexts:
+    """The texts of ``bot``; for the system bot, those of the directory's system record, whatever its name."""
+    record = system_bot(session) if bot == SYSTEM_BOT else None
     try:
-        return texts_of(session, find_bot(session, bot))
+        return texts_of(session, record or find_bot(session, bot))
     except ProcessError:
         return BotTexts()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import (
@@ -41,7 +42,7 @@ class SystemBot:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None or message.text is None:
             return
-        replies = await asyncio.to_thread(self._answer_text, str(chat.id), message.text)
+        replies = await asyncio.to_thread(self._safely, self._answer_text, str(chat.id), message.text)
         await self._send(context, chat.id, replies)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -49,9 +50,17 @@ class SystemBot:
         query, chat = update.callback_query, update.effective_chat
         if query is None or chat is None:
             return
-        replies = await asyncio.to_thread(self._answer_press, str(chat.id), query.data or "")
+        replies = await asyncio.to_thread(self._safely, self._answer_press, str(chat.id), query.data or "")
         await query.answer()
         await self._send(context, chat.id, replies)
+
+    def _safely(self, answer: Callable[[str, str], list[Reply]], chat_id: str, text: str) -> list[Reply]:
+        """The answer, or the bot's error text when something unexpected broke (the log gets the traceback)."""
+        try:
+            return answer(chat_id, text)
+        except Exception:
+            log.exception("bot %s, chat %s: answering %r failed", self.name, chat_id, text[:100])
+            return [Reply(Conversation.error_text(self.app, self.name))]
 
     def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id)
