@@ -19,6 +19,7 @@ from signal_ext.bots.directory import list_bots
 from signal_ext.bots.plain_bot import PlainBot
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
+from signal_ext.channels.telegram import ChatRateLimiter
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
@@ -62,7 +63,11 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
             update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
         )
     app = await asyncio.to_thread(bootstrap, settings)
-    runner = BotRunner(settings.telegram_api_url)
+    rates = (settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second)
+    runner = BotRunner(
+        settings.telegram_api_url,
+        lambda: ChatRateLimiter(*rates, settings.telegram_group_rate_per_minute, max_retries=3),
+    )
     http = create_http_app(app, emulator, runner)
     config = uvicorn.Config(http, log_level="warning", lifespan="off", log_config=None)
     server = uvicorn.Server(config)

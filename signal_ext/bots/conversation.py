@@ -55,6 +55,7 @@ class Conversation:
         with app.read_session() as session:
             self.person = _linked_person(session, bot, chat_id)
             self.texts = _texts(session, bot)
+            self.step = current_step(session, bot, chat_id)
 
     @staticmethod
     def error_text(app: App, bot: str) -> str:

@@ -61,6 +61,8 @@ class BotRunner:
     """Starts and stops the bots' applications; a bot's failure to start does not stop the others."""
 
     api_url: str
+    limiter: Callable[[], AIORateLimiter] = field(default=lambda: AIORateLimiter(max_retries=3))
+    """Makes each bot's limiter: Telegram's limits are kept before its replies are sent."""
     running: dict[str, Application[Any, Any, Any, Any, Any, Any]] = field(default_factory=dict)
 
     async def start(
@@ -79,7 +81,7 @@ class BotRunner:
             .token(token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(self.limiter())
             .concurrent_updates(PerChatUpdateProcessor(64))
             .build()
         )

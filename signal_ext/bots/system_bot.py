@@ -25,7 +25,7 @@ from processes.errors import ProcessError
 from signal_ext.bootstrap import App
 from signal_ext.bots.commands import Command, command_of
 from signal_ext.bots.conversation import Conversation, Reply
-from signal_ext.bots.dialogs import current_step, end_dialog
+from signal_ext.bots.dialogs import end_dialog
 
 log = logging.getLogger("signal_ext.bots.system")
 
@@ -68,14 +68,13 @@ class SystemBot:
         found = (label, "") if label is not None else command_of(text)
         try:
             if found is None:
-                with self.app.open_session() as session:
-                    step = current_step(session, self.name, chat_id)
-                if step is not None:
-                    return conversation.continue_dialog(step, text)
+                if conversation.step is not None:
+                    return conversation.continue_dialog(conversation.step, text)
                 return [conversation.unknown()]
-            with self.app.open_session() as session:
-                end_dialog(session, self.name, chat_id)  # a command typed during a dialog cancels it
-                session.commit()
+            if conversation.step is not None:
+                with self.app.open_session() as session:
+                    end_dialog(session, self.name, chat_id)  # a command typed during a dialog cancels it
+                    session.commit()
             return self._command(conversation, *found)
         except ProcessError as error:
             return [Reply(html.escape(error.message))]

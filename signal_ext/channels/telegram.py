@@ -16,6 +16,8 @@ from telegram.request import HTTPXRequest
 from signal_ext.channels.base import DeliveryResult, OutgoingMessage
 from signal_ext.channels.telegram_html import plain_text, split_html
 
+CHAT_BURST = 3
+
 
 class _RetryAfterHandledHere(logging.Filter):
     """PTB's limiter logs a 429 it passes on with a traceback; the dispatcher records and reschedules it."""
@@ -28,15 +30,18 @@ logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_RetryAfterHandledHer
 
 
 class ChatRateLimiter(AIORateLimiter):
-    """PTB's limiter (overall and per-group rates) plus a per-private-chat rate, about 1 message/s."""
+    """PTB's limiter (overall and per-group rates) plus a per-private-chat rate: about 1 message/s after a burst
+    of three, as Telegram tolerates."""
 
-    def __init__(self, overall_per_second: float, chat_per_second: float, group_per_minute: float) -> None:
+    def __init__(
+        self, overall_per_second: float, chat_per_second: float, group_per_minute: float, max_retries: int = 0
+    ) -> None:
         super().__init__(  # one slot every 1/rate seconds: no burst can exceed Telegram's per-second window
             overall_max_rate=1,
             overall_time_period=1 / overall_per_second,
             group_max_rate=group_per_minute,
             group_time_period=60,
-            max_retries=0,
+            max_retries=max_retries,
         )
         self._chat_rate = chat_per_second
         self._chats: dict[int, AsyncLimiter] = {}
@@ -47,7 +52,8 @@ class ChatRateLimiter(AIORateLimiter):
         """Waits for the chat's own slot, then for PTB's overall and group slots."""
         chat_id = data.get("chat_id")
         if self._chat_rate and chat_id is not None and str(chat_id).lstrip("-").isdigit() and int(chat_id) > 0:
-            limiter = self._chats.setdefault(int(chat_id), AsyncLimiter(1, 1 / self._chat_rate))
+            burst = CHAT_BURST  # Telegram tolerates a short burst in a chat; the sustained rate is the limit
+            limiter = self._chats.setdefault(int(chat_id), AsyncLimiter(burst, burst / self._chat_rate))
             async with limiter:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
