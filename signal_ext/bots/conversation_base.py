@@ -1,0 +1,111 @@
+"""The state every dialog of the system bot shares: the chat, its person, the bot's texts, the open step."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from processes.errors import ProcessError
+from processes.fields import FieldSpec
+from processes.models import Attachment, Person, Task
+from processes.queries import show_task
+from signal_ext.bootstrap import App
+from signal_ext.bots.commands import Command
+from signal_ext.bots.dialogs import current_step, end_dialog, set_step
+from signal_ext.bots.directory import find_bot, system_bot, texts_of
+from signal_ext.bots.texts import BotTexts
+from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
+
+PAGE = 8
+MENU_LABELS = {
+    Command.MY_TASKS: "button_my_tasks",
+    Command.NEW_TASK: "button_new_task",
+    Command.NEW_PROCESS: "button_new_process",
+}
+Buttons = list[list[tuple[str, str]]]
+
+
+@dataclass
+class Reply:
+    """One message to send: HTML text, inline buttons (label, payload), the reply menu on/off, or a file."""
+
+    text: str = ""
+    buttons: Buttons = field(default_factory=list)
+    menu: bool | None = None
+    menu_labels: list[str] = field(default_factory=list)
+    document: tuple[str, bytes] | None = None
+
+
+class ConversationBase:
+    """One chat of one bot, with its linked person (if any), the bot's texts and the open dialog step."""
+
+    def __init__(self, app: App, bot: str, chat_id: str) -> None:
+        self.app, self.bot, self.chat_id = app, bot, chat_id
+        with app.read_session() as session:
+            self.person = _linked_person(session, bot, chat_id)
+            self.texts = _texts(session, bot)
+            self.step = current_step(session, bot, chat_id)
+
+    def say(self, text_key: str, /, **values: object) -> str:
+        """The bot's text ``text_key`` with ``values`` escaped for Telegram HTML."""
+        return self.texts.get(text_key, **{name: html.escape(str(value)) for name, value in values.items()})
+
+    def _own_task(self, task_id: int) -> Task | None:
+        with self.app.read_session() as session:
+            task = session.get(Task, task_id)
+        if task is None or self.person is None or task.performer_id != self.person.id:
+            return None
+        return task
+
+    def _fields(self, task: Task) -> list[FieldSpec]:
+        with self.app.read_session() as session:
+            raw = show_task(session, task.id or 0).fields
+        return [FieldSpec.model_validate(item) for item in raw]
+
+    def _attachment_count(self, task: Task) -> int:
+        if task.process_id is None:
+            return 0
+        with self.app.read_session() as session:
+            return len(list(session.exec(select(Attachment.id).where(Attachment.process_id == task.process_id))))
+
+    def _task_label(self, task: Task) -> str:
+        mark = "❗ " if task.important else ""
+        return f"{mark}{task.title}{self._deadline_suffix(task)}"
+
+    def _deadline_suffix(self, task: Task) -> str:
+        return f" (до {self._local(task.deadline)})" if task.deadline else ""
+
+    def _local(self, moment: Any) -> str:
+        return moment.astimezone(self.app.settings.zone).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+    def _set_step(self, step: str, data: dict[str, Any]) -> None:
+        with self.app.open_session() as session:
+            set_step(session, self.bot, self.chat_id, step, data)
+            session.commit()
+
+    def _end(self) -> None:
+        with self.app.open_session() as session:
+            end_dialog(session, self.bot, self.chat_id)
+            session.commit()
+
+
+def _linked_person(session: Session, bot: str, chat_id: str) -> Person | None:
+    statement = (
+        select(Person)
+        .join(TelegramChat, col(TelegramChat.person_id) == col(Person.id))
+        .where(TelegramChat.bot == bot, TelegramChat.chat_id == chat_id)
+    )
+    person = session.exec(statement).first()
+    return person if person is not None and person.active else None
+
+
+def _texts(session: Session, bot: str) -> BotTexts:
+    """The texts of ``bot``; for the system bot, those of the directory's system record, whatever its name."""
+    record = system_bot(session) if bot == SYSTEM_BOT else None
+    try:
+        return texts_of(session, record or find_bot(session, bot))
+    except ProcessError:
+        return BotTexts()
