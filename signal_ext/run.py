@@ -19,7 +19,7 @@ from signal_ext.bots.directory import list_bots
 from signal_ext.bots.plain_bot import PlainBot
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
-from signal_ext.channels.telegram import ChatRateLimiter
+from signal_ext.channels.telegram import ChatRateLimiter, TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
@@ -79,7 +79,12 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
     token = settings.telegram_token
     assert token is not None
     system = SystemBot(app, SYSTEM_BOT)
-    await runner.start(SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings))
+    # Replies and notifications go out with one token: one limiter keeps their sum within Telegram's limits.
+    channel = app.channels.get("telegram")
+    shared = channel.bot.rate_limiter if isinstance(channel, TelegramChannel) else None
+    await runner.start(
+        SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
+    )
     await _start_directory_bots(app, runner, emulator is not None)
     return Running(app, url, emulator, runner, server, server_task)
 

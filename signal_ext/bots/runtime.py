@@ -13,6 +13,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
@@ -72,16 +73,18 @@ class BotRunner:
         on_message: UpdateHandler,
         on_press: UpdateHandler,
         webhook: tuple[str, str] | None = None,
+        limiter: BaseRateLimiter[Any] | None = None,
     ) -> None:
         """Starts bot ``name``: long polling, or with ``webhook`` (url, secret) Telegram posts the updates to the
-        service (see :meth:`feed`). Messages go to ``on_message``, button presses to ``on_press``."""
+        service (see :meth:`feed`). Messages go to ``on_message``, button presses to ``on_press``. ``limiter``
+        shares Telegram's limits with another sender of the same token (the notification channel)."""
         base = self.api_url.rstrip("/")
         application = (
             ApplicationBuilder()
             .token(token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .rate_limiter(self.limiter())
+            .rate_limiter(limiter or self.limiter())
             .concurrent_updates(PerChatUpdateProcessor(64))
             .build()
         )

@@ -28,6 +28,8 @@ from signal_ext.bots.conversation import Conversation, Reply
 from signal_ext.bots.dialogs import end_dialog
 
 log = logging.getLogger("signal_ext.bots.system")
+RETRIES = 3
+"""How often a reply is re-sent after Telegram's 429 (the limiter waits ``retry_after`` in between)."""
 
 
 class SystemBot:
@@ -104,6 +106,7 @@ class SystemBot:
             return [Reply(html.escape(error.message))]
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+        bot: Any = context.bot  # its limiter takes the retry count (an int) as rate_limit_args; DEFAULT_TYPE says None
         for reply in replies:
             markup: Any = None
             if reply.menu is True:
@@ -118,6 +121,6 @@ class SystemBot:
                 markup = InlineKeyboardMarkup(rows)
             if reply.document is not None:
                 name, content = reply.document
-                await context.bot.send_document(chat_id, document=content, filename=name)
+                await bot.send_document(chat_id, document=content, filename=name, rate_limit_args=RETRIES)
                 continue
-            await context.bot.send_message(chat_id, reply.text, parse_mode="HTML", reply_markup=markup)
+            await bot.send_message(chat_id, reply.text, parse_mode="HTML", reply_markup=markup, rate_limit_args=RETRIES)

@@ -23,5 +23,6 @@ def telegram_channel(settings: Settings, token: str) -> TelegramChannel:
         settings.telegram_rate_per_second,
         settings.telegram_chat_rate_per_second,
         settings.telegram_group_rate_per_minute,
+        max_retries=0,  # the dispatcher reschedules a 429 itself; the bot's replies sharing it wait in line
     )
     return TelegramChannel(token, settings.telegram_api_url, limiter)
