@@ -86,6 +86,7 @@ class BotRunner:
             .base_file_url(f"{base}/file/bot")
             .rate_limiter(limiter or self.limiter())
             .concurrent_updates(PerChatUpdateProcessor(64))
+            .connection_pool_size(16)  # httpcore's pool bookkeeping grows with its size; 16 keeps up
             .build()
         )
         application.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, on_message))

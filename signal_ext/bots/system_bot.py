@@ -107,6 +107,7 @@ class SystemBot:
 
     async def _send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
         bot: Any = context.bot  # its limiter takes the retry count (an int) as rate_limit_args; DEFAULT_TYPE says None
+        retries = RETRIES if bot.rate_limiter is not None else None
         for reply in replies:
             markup: Any = None
             if reply.menu is True:
@@ -121,6 +122,6 @@ class SystemBot:
                 markup = InlineKeyboardMarkup(rows)
             if reply.document is not None:
                 name, content = reply.document
-                await bot.send_document(chat_id, document=content, filename=name, rate_limit_args=RETRIES)
+                await bot.send_document(chat_id, document=content, filename=name, rate_limit_args=retries)
                 continue
-            await bot.send_message(chat_id, reply.text, parse_mode="HTML", reply_markup=markup, rate_limit_args=RETRIES)
+            await bot.send_message(chat_id, reply.text, parse_mode="HTML", reply_markup=markup, rate_limit_args=retries)
