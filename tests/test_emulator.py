@@ -475,3 +475,18 @@ def test_state_works_without_a_server() -> None:
     bot = state.bot_for_token("42:x")
     state.push_user_message(5, "hi")
     assert state.updates.pending(bot.id) == 1
+
+
+def test_a_shared_contact_reaches_the_bot_with_whose_number_it_is() -> None:
+    async def scenario(server: EmulatorServer) -> None:
+        async with Bot("4242:contact-test-token", base_url=server.url + "/bot") as bot:
+            server.state.push_contact(901, "+79161234567", "Мария", contact_user_id=901)
+            server.state.push_contact(901, "+79030000000", "Кто-то", bot=4242)
+            own, forwarded = await bot.get_updates(timeout=1)
+        assert own.message is not None and own.message.contact is not None
+        assert own.message.contact.phone_number == "+79161234567" and own.message.contact.user_id == 901
+        assert forwarded.message is not None and forwarded.message.contact is not None
+        assert forwarded.message.contact.user_id is None
+
+    with EmulatorServer() as server:
+        asyncio.run(scenario(server))

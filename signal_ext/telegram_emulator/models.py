@@ -125,6 +125,7 @@ class RecordedMessage:
     entities: list[JSONDict] = field(default_factory=list)
     reply_markup: JSONDict | None = None
     document: StoredFile | None = None
+    contact: JSONDict | None = None
     reply_to_message_id: int | None = None
     edit_date: int | None = None
     history: list[MessageVersion] = field(default_factory=list)
@@ -167,6 +168,7 @@ class RecordedMessage:
             "entities": self.entities,
             "reply_markup": self.reply_markup,
             "document": self.document.to_json() if self.document else None,
+            "contact": self.contact,
             "reply_to_message_id": self.reply_to_message_id,
             "edit_date": self.edit_date,
             "edits": [version.to_json() for version in self.history],
@@ -184,7 +186,9 @@ def message_api(
         data["edit_date"] = message.edit_date
     if reply_to is not None:
         data["reply_to_message"] = reply_to
-    if message.document is not None:
+    if message.contact is not None:
+        data["contact"] = message.contact
+    elif message.document is not None:
         data["document"] = message.document.to_api()
         if message.text:
             data["caption"] = message.text

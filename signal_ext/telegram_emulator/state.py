@@ -246,6 +246,18 @@ class EmulatorState:
         """Queue a ``message`` update: the user (``chat_id``, or ``user_id`` in a group) writes ``text`` to ``bot``."""
         return users.push_user_message(self, chat_id, text, bot=bot, user_id=user_id)
 
+    def push_contact(
+        self,
+        chat_id: int,
+        phone_number: str,
+        first_name: str,
+        *,
+        contact_user_id: int | None = None,
+        bot: int | str | None = None,
+    ) -> JSONDict:
+        """Queue a ``message`` update: the user shares a contact (their own when ``contact_user_id == chat_id``)."""
+        return users.push_contact(self, chat_id, phone_number, first_name, contact_user_id=contact_user_id, bot=bot)
+
     def push_callback(
         self, chat_id: int, message_id: int, data: str, *, bot: int | str | None = None, user_id: int | None = None
     ) -> str:

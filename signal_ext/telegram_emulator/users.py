@@ -42,6 +42,27 @@ def push_user_message(
         return state.updates.push(owner.id, {"message": state.message_json(message)})
 
 
+def push_contact(
+    state: EmulatorState,
+    chat_id: int,
+    phone_number: str,
+    first_name: str,
+    *,
+    contact_user_id: int | None = None,
+    bot: int | str | None = None,
+) -> JSONDict:
+    """Queue a ``message`` update with a shared contact. Telegram sets ``user_id`` to the contact's account: the
+    sender's own number has ``contact_user_id == chat_id``; a forwarded card carries another id or none."""
+    with state.lock:
+        owner = resolve_bot(state, bot)
+        chat = state.chat(chat_id)
+        contact: JSONDict = {"phone_number": phone_number, "first_name": first_name}
+        if contact_user_id is not None:
+            contact["user_id"] = contact_user_id
+        message = state.store.add(owner.id, chat.id, outgoing=False, sender_id=chat_id, contact=contact)
+        return state.updates.push(owner.id, {"message": state.message_json(message)})
+
+
 def push_callback(
     state: EmulatorState,
     chat_id: int,
