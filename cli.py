@@ -9,16 +9,11 @@ from sqlalchemy.engine import make_url
 
 from signal_ext.commands.bots import bot_group
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
-from signal_ext.commands.messages import (
-    dispatch_command,
-    emulator_command,
-    inbox_group,
-    message_group,
-    rule_command,
-)
+from signal_ext.commands.messages import inbox_group, message_group, rule_command
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
 from signal_ext.commands.scenarios import scenario_group
+from signal_ext.commands.service import dispatch_command, emulator_command
 from signal_ext.commands.tasks import task_group
 from signal_ext.demo import link_demo_chats, load_demo
 

@@ -1,4 +1,4 @@
-"""``signal-ext message``, ``inbox``, ``rule``, ``dispatch``: the notification side of the command line."""
+"""``signal-ext message``, ``inbox``, ``rule``: the notification side of the command line."""
 
 from __future__ import annotations
 
@@ -112,27 +112,6 @@ def rule_command(action: str, as_json: bool) -> None:
     emit(rules, as_json, lambda: "\n".join(_rule_line(r) for r in rules) or "Правил нет")
 
 
-@click.command("dispatch")
-@click.option("--once", is_flag=True, help="Отправить то, что пора, и выйти.")
-def dispatch_command(once: bool) -> None:
-    """Отправить очередь сообщений (без --once — работать, пока не остановят)."""
-    app = current_app()
-    if not once:
-        from signal_ext.service import serve
-
-        asyncio.run(serve(app))
-        return
-
-    async def run() -> None:
-        try:
-            report = await app.dispatcher.run_until_idle()
-        finally:
-            await app.aclose()
-        click.echo(f"Отправлено: {report.sent}, повтор позже: {report.retried}, ошибок: {report.failed}")
-
-    asyncio.run(run())
-
-
 def _line(message: OutboxPublic) -> str:
     delayed = f" отложено до {local_time(message.send_at)}" if message.delayed else ""
     error = f" — {message.last_error}" if message.last_error else ""
@@ -149,13 +128,3 @@ def _rule_line(rule: dict[str, object]) -> str:
     scope = f"сценарий {rule['scenario_id']}" if rule["scenario_id"] else "общее"
     state = "" if rule["enabled"] else " (выключено)"
     return f"{rule['id']:>4} {scope:<14} {rule['event']:<26} {rule['channel']:<8} → {rule['recipient_kind']}{state}"
-
-
-@click.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8081, show_default=True, type=int, help="0 — любой свободный порт.")
-def emulator_command(host: str, port: int) -> None:
-    """Запустить эмулятор Telegram Bot API (для тестов и демо) и работать, пока не остановят."""
-    from signal_ext.telegram_emulator import serve_forever
-
-    serve_forever(host, port)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -109,8 +108,3 @@ class OutboxPublic(SQLModel):
     created_at: datetime
     sent_at: datetime | None
     read_at: datetime | None
-
-
-def as_dict(row: Any) -> dict[str, Any]:
-    """A Core row mapping as a plain dict."""
-    return dict(row)

@@ -58,7 +58,7 @@ class Templates:
         except SecurityError as error:
             raise TemplateError(f"шаблон обращается к недоступному: {error}") from error
         except (UndefinedError, TypeError, ValueError, ArithmeticError, LookupError):
-            pass  # data-dependent; rendering real data reports it per message
+            return  # depends on the data: a real message that hits it fails with the reason, per message
 
     def render(self, source: str, context: dict[str, Any]) -> str:
         """``source`` rendered with ``context``; raises TemplateError on any failure."""
