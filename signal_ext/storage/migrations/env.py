@@ -5,8 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import algorithms.models  # registers the algorithm tables
-import keywords.models  # registers the keyword table
 import processes.models  # noqa: F401  (registers the tables)
 import signal_ext.bots.dialogs  # registers the dialog table
 import signal_ext.bots.invites  # registers the invite table
