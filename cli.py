@@ -7,8 +7,10 @@ import asyncio
 import click
 from sqlalchemy.engine import make_url
 
+from signal_ext.commands.algorithms import algorithm_group
 from signal_ext.commands.bots import bot_group
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
+from signal_ext.commands.keywords import keywords_group
 from signal_ext.commands.messages import inbox_group, message_group, rule_command
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
@@ -77,6 +79,8 @@ main.add_command(rule_command)
 main.add_command(dispatch_command)
 main.add_command(emulator_command)
 main.add_command(bot_group)
+main.add_command(algorithm_group)
+main.add_command(keywords_group)
 
 
 class _closing:
