@@ -1,1 +1,4 @@
-"""Placeholder package: filled by a later issue (see README)."""
+"""Algorithms («Алгоритмы»): designers' Python code, compiled by RestrictedPython and run in worker processes.
+
+Importing this package starts nothing; the worker pool starts on the first run (see :mod:`algorithms.runner`).
+"""
