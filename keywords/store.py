@@ -96,10 +96,21 @@ def _record(node: KeywordNode) -> dict[str, Any]:
     return data
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes multi-line texts as ``|`` blocks, the way a designer would in git."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _text)
+
+
 def export_yaml(session: Session, bot_id: int) -> str:
     """The bot's keywords as a keyword file (deleted records included) that loads back to the same tree."""
     records = [_record(node) for node in load_tree(session, bot_id).roots]
-    return yaml.safe_dump({"keywords": records}, allow_unicode=True, sort_keys=False, width=1000)
+    return yaml.dump({"keywords": records}, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
 
 
 def render_tree(tree: KeywordTree) -> str:

@@ -14,7 +14,7 @@ from keywords.engine import KeywordEngine
 from keywords.errors import KeywordFileError, StateError
 from keywords.file import KeywordFile, parse_keyword_file
 from keywords.matching import KeywordTree, normalise
-from keywords.store import export_yaml, load_tree, replace_tree, spec_tree
+from keywords.store import export_yaml, load_tree, replace_tree, revision, spec_tree
 from processes.errors import ProcessError
 from signal_ext.bootstrap import App
 from signal_ext.bots.directory import add_bot
@@ -171,8 +171,8 @@ def test_no_re_offers_the_choice_and_an_alias_re_offers_the_first_choice() -> No
     asked = _say(engine, "Вариант №3", offered.state)
     recursed = _say(engine, "Да", asked.state)
     assert recursed.replies[0].text == "Выберите один из вариантов"
-    assert recursed.state is not None and recursed.state.history == ()
-    assert recursed.state.node_id == offered.state.node_id if offered.state else False
+    assert recursed.state is not None and offered.state is not None
+    assert recursed.state.history == () and recursed.state.node_id == offered.state.node_id
 
 
 def test_another_message_drops_the_open_choice() -> None:
@@ -293,6 +293,8 @@ def test_replace_export_and_revision(app: App) -> None:
         second = load_tree(session, bot_id)
         assert export_yaml(session, bot_id) == exported
     assert len(second) == len(first) == 11 and second.revision != first.revision
+    with app.read_session() as session:
+        assert revision(session, bot_id) == second.revision
     offered = _say(_engine(tree=first), "Выбор")
     stale = _engine(tree=second)
     expired = _say(stale, "Вариант №1", offered.state)
@@ -327,9 +329,10 @@ def test_cli_load_tree_export_and_a_bad_file_changes_nothing(app: App, cli: CliR
     out = tmp_path / "out.yaml"
     assert cli("keywords", "export", "shop", "--output", str(out)).exit_code == 0
     assert out.read_text(encoding="utf-8") == before
-    old = "keywords:\n - {words: Старое, kind: text, answer: old, deleted: true}\n"
+    old = 'keywords:\n - {words: Старое, kind: text, answer: "old\\n\\nline 3", deleted: true}\n'
     bad.write_text(old, encoding="utf-8")
     assert "помечено на удаление 1" in cli("keywords", "load", "1", str(bad)).stdout
-    assert cli("keywords", "tree", "shop").stdout == "Старое — Текстовый ответ: old  [помечено на удаление]\n"
+    assert cli("keywords", "tree", "shop").stdout == "Старое — Текстовый ответ: old line 3  [помечено на удаление]\n"
+    assert "  answer: |-\n    old\n\n    line 3\n  deleted: true\n" in cli("keywords", "export", "shop").stdout
     assert _refused(cli, "keywords", "tree", "nobody") == "Error: Не найдено: чат-бот «nobody»"
     assert "не удалось прочитать файл" in _refused(cli, "keywords", "load", "shop", str(tmp_path / "none.yaml"))
