@@ -50,7 +50,7 @@ class DesignerPolicy(RestrictingNodeTransformer):
 
     def __init__(self) -> None:
         super().__init__(errors=[], warnings=[], used_names={})
-        self.problems: list[tuple[int | None, str]] = []
+        self.problems: list[tuple[int, int, str]] = []
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
         """Allows exactly the documented designer names; every other name goes through RestrictedPython's check."""
@@ -59,9 +59,9 @@ class DesignerPolicy(RestrictingNodeTransformer):
         super().check_name(node, name, allow_magic_methods)
 
     def error(self, node: ast.AST, info: str) -> None:
-        """Records the refusal with its line, in Russian."""
+        """Records the refusal with its position, in Russian."""
         super().error(node, info)
-        self.problems.append((getattr(node, "lineno", None), _russian(info)))
+        self.problems.append((getattr(node, "lineno", 0), getattr(node, "end_col_offset", 0) or 0, _russian(info)))
 
 
 def compile_algorithm(source: str) -> CodeType:
@@ -77,6 +77,6 @@ def compile_algorithm(source: str) -> CodeType:
     policy = DesignerPolicy()
     policy.visit(tree)
     if policy.problems:
-        line, detail = policy.problems[0]
-        raise CodeRefused(line, detail)
+        line, _, detail = min(policy.problems)  # the first in reading order, not in the visiting order
+        raise CodeRefused(line or None, detail)
     return compile(tree, FILENAME, "exec")

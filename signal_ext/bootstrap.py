@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from algorithms.runner import AlgorithmRunner, Limits
+from algorithms.service import AlgorithmService
 from processes.bus import EventBus
 from processes.services import ProcessService
 from processes.timeutil import utcnow
@@ -35,10 +37,12 @@ class App:
     templates: Templates
     channels: ChannelRegistry
     dispatcher: Dispatcher
+    algorithms: AlgorithmService
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def close(self) -> None:
-        """Releases the database connections."""
+        """Stops the algorithm workers and releases the database connections."""
+        self.algorithms.close()
         self.engine.dispose()
 
     async def aclose(self) -> None:
@@ -70,6 +74,9 @@ def bootstrap(
     channels = build_channels(settings)
     policy = RetryPolicy(max_attempts=settings.dispatch_max_attempts)
     dispatcher = Dispatcher(open_session, channels, policy, settings.dispatch_lease_seconds, clock=clock)
+    limits = Limits(timeout_seconds=settings.algorithm_timeout_seconds, memory_mb=settings.algorithm_memory_mb)
+    runner = AlgorithmRunner(limits, workers=settings.algorithm_workers)  # starts its workers on the first run
+    algorithms = AlgorithmService(open_session, processes, runner, settings.zone)
     return App(
         settings,
         engine,
@@ -80,5 +87,6 @@ def bootstrap(
         templates,
         channels,
         dispatcher,
+        algorithms,
         clock,
     )

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: float = 120.0
     deadline_scan_seconds: float = 30.0
 
+    algorithm_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    """Wall-clock limit of one algorithm run; the worker process is killed and replaced when it is exceeded."""
+    algorithm_memory_mb: int = Field(default=256, ge=64, le=16384)
+    """Address-space limit of each algorithm worker process."""
+    algorithm_workers: int = Field(default=2, ge=1, le=64)
+    """How many algorithms may run at once (worker processes, started on the first run)."""
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
