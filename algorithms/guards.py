@@ -64,9 +64,11 @@ _LAZY_MODULES = (
     "encodings.latin_1",
 )
 
+_INTERNAL_MODULES = ("_strptime",)
+
 
 def preload_modules() -> None:
-    """Imports the allow-listed modules up front: once the worker's file limit is set it cannot read them."""
+    """Imports the allow-listed modules (and what they load lazily) before the worker's limits are set."""
     for name in (*ALLOWED_MODULES, *_LAZY_MODULES):
         importlib.import_module(name)
 
@@ -78,8 +80,12 @@ def guarded_import(
     fromlist: tuple[str, ...] | list[str] | None = (),
     level: int = 0,
 ) -> ModuleType:
-    """``import`` inside an algorithm: only the allow-listed modules, nothing relative, nothing nested."""
-    if level != 0 or name not in ALLOWED_MODULES:
+    """``import`` inside an algorithm: only the allow-listed modules, nothing relative, nothing nested.
+
+    ``_strptime`` passes too: ``datetime.strptime`` imports it from C through this hook (an algorithm's own
+    ``import _strptime`` never compiles: the name starts with ``_``).
+    """
+    if level != 0 or name not in (*ALLOWED_MODULES, *_INTERNAL_MODULES):
         raise ImportError(f"импорт модуля «{name}» запрещён")
     module = importlib.import_module(name)
     for item in fromlist or ():

@@ -197,7 +197,7 @@ def apply_limits(memory_mb: int) -> None:
     _set_limit(resource.RLIMIT_CORE, 0)
     _set_limit(resource.RLIMIT_FSIZE, 0)
     _set_limit(resource.RLIMIT_NPROC, 0)
-    _set_limit(resource.RLIMIT_NOFILE, 3)
+    _set_limit(resource.RLIMIT_NOFILE, 16)  # room for the standard library's own lazy imports (read-only)
 
 
 def _allow_cpu(seconds: int) -> None:

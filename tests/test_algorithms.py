@@ -66,6 +66,23 @@ def test_results_of_each_type(runner: AlgorithmRunner, code: str, expected: obje
     assert _run(runner, code) == expected
 
 
+def test_allowed_modules_work_inside_the_limits(runner: AlgorithmRunner) -> None:
+    code = """
+import collections, datetime, json, re, statistics, time
+print('отладка не мешает')
+day = datetime.datetime.strptime('01.12.2026', '%d.%m.%Y')
+result = [
+    collections.Counter('ааб').most_common(1)[0][0],
+    day,
+    json.dumps({'a': [1]}),
+    re.sub(r'\\d', '#', 'А1'),
+    statistics.median([1, 5, 3]),
+    len(time.strftime('%Y')),
+]
+"""
+    assert _run(runner, code) == ["а", "01.12.2026 00:00:00", '{"a": [1]}', "А#", 3, 4]
+
+
 @pytest.mark.parametrize(
     ("code", "words"),
     [
