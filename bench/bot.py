@@ -2,34 +2,29 @@
 
 Each user, in its own asyncio task, walks the route «Мои задачи» → presses its task (inline button) → presses
 «Выполнена» → sends a comment → receives the confirmation («… выполнена»), waiting for the bot's reply before
-each next step. The service is ``signal-ext run``'s own (``start_service``): uvicorn with the Bot API emulator
-under ``/telegram`` and the system bot, a real python-telegram-bot ``Application`` long-polling it — all in this
-process and event loop, so the simulated users share the CPU with the bot and are kept light: they do not poll
-``EmulatorState.messages`` (it copies and sorts every recorded message of every chat) but wait on a per-chat
-queue fed by a thin wrapper around this emulator instance's ``record_message`` (see :class:`Inbox`).
+each next step. The service is ``signal-ext run`` in a process of its own, as deployed, its token pointing at the
+Bot API emulator this process serves (uvicorn in a thread); so the service has one core, and the emulator with
+the simulated users the other. Users wait on a per-chat queue fed by a thin wrapper around the emulator's
+``record_message`` (see :class:`Inbox`).
 
 Seed, per run: a fresh SQLite file in a temporary directory (migrated by ``bootstrap``), N persons each linked to
 its own chat, and one open standalone task per person (``ProcessService.create_task``).
 
-Runs, each with its own database and service:
+Runs, one after the other, each with its own database, service process and bot token:
 
-* «limits off»: the emulator's limits off; the service exactly as it ships;
-* «limits on»: Telegram's limits on in the emulator (``LimitConfig(enabled=True)``: 30 messages/s per bot, 1/s
-  per chat with a burst of 3); the service exactly as it ships;
-* «raw capacity» (diagnostic, ``--no-raw`` skips it): the emulator's limits off and the bot's own client-side
-  rate limiter removed from the running bot, so the run shows what the handlers, HTTP and database can do.
+* «limits off»: the emulator's limits off, and the service told so (``SIGNAL_TELEGRAM_RATE_PER_SECOND=0``: it
+  keeps no client-side limits, as with a Bot API server that has none);
+* «limits on»: Telegram's limits on in the emulator (30 messages/s per bot, 1/s per chat with a burst of 3);
+  the service exactly as it ships (it keeps those limits itself).
 
 Measured: route time from the user's first message to the confirmation (p50/p95/max), updates handled per second
 (updates pushed ÷ wall time of the whole run, from the first message to the last bot reply), per-step reply
-times, the CPU the process used, lost replies (a user gives up when the bot has sent nothing at all for
-``STALL_S`` seconds), unanswered button presses, 429s the emulator answered, PTB's retries after them, and the
-warnings and errors logged meanwhile, attributed to their run; for «limits on» the floor the 30 messages/s limit
-sets (bot messages ÷ 30) and the run's ratio to it.
+times, the CPU of the service process and of this one, lost replies (a user gives up when the bot has sent
+nothing at all for ``STALL_S`` seconds), unanswered button presses, 429s the emulator answered, and the warnings
+and errors the service logged; for «limits on» the floor the 30 messages/s limit sets (bot messages ÷ 30) and
+the run's ratio to it.
 
-With ``--quick`` (or ``--side-by-side``) «limits off» and «limits on» run at the same time, each with its own
-service: both are paced by rate limiters, not by the CPU, and one after the other they would not fit in 30 s.
-
-Run from the repository root: ``.venv/bin/python bench/bot.py [--quick] [--users N] [--no-raw]``.
+Run from the repository root: ``.venv/bin/python bench/bot.py [--quick] [--users N]``.
 """
 
 from __future__ import annotations
@@ -43,13 +38,11 @@ if str(ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import contextvars  # noqa: E402
-import logging  # noqa: E402
-import re  # noqa: E402
-import resource  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -61,10 +54,8 @@ from processes.models import PersonCreate, Task, TaskCreate, TaskStatus  # noqa:
 from processes.persons import add_person  # noqa: E402
 from signal_ext.bootstrap import bootstrap  # noqa: E402
 from signal_ext.notifications.chats import link_chat  # noqa: E402
-from signal_ext.notifications.models import SYSTEM_BOT  # noqa: E402
-from signal_ext.run import Running, start_service, stop_service  # noqa: E402
 from signal_ext.settings import Settings  # noqa: E402
-from signal_ext.telegram_emulator import EmulatorState, LimitConfig  # noqa: E402
+from signal_ext.telegram_emulator import EmulatorServer, EmulatorState, LimitConfig  # noqa: E402
 from signal_ext.telegram_emulator.models import RecordedMessage  # noqa: E402
 
 FULL_USERS = 1000
@@ -78,8 +69,6 @@ UPDATES_PER_ROUTE = len(STEPS)
 TARGET_UPDATES_PER_S = 200.0
 TARGET_FLOOR_RATIO = 1.10
 REFERENCE_SLOWEST_S = 250.0
-MIGRATING = asyncio.Lock()
-RUN_NAME: contextvars.ContextVar[str] = contextvars.ContextVar("bench_bot_run", default="-")
 
 
 @dataclass(frozen=True)
@@ -88,12 +77,12 @@ class RunSpec:
 
     name: str
     limited: bool  # the emulator enforces Telegram's limits
-    client_limiter: bool  # the bot keeps its own rate limiter (as the service ships)
+    client_limiter: bool  # the service keeps Telegram's limits itself (SIGNAL_TELEGRAM_RATE_PER_SECOND > 0)
+    bot_id: int  # each run's service has a token of its own, so the runs' chats and updates never mix
 
 
-LIMITS_OFF = RunSpec("limits off", limited=False, client_limiter=True)
-LIMITS_ON = RunSpec("limits on", limited=True, client_limiter=True)
-RAW = RunSpec("raw capacity", limited=False, client_limiter=False)
+LIMITS_OFF = RunSpec("limits off", limited=False, client_limiter=False, bot_id=300001)
+LIMITS_ON = RunSpec("limits on", limited=True, client_limiter=True, bot_id=300002)
 
 
 # --- seeding --------------------------------------------------------------------------------------------------
@@ -157,53 +146,50 @@ class Seen:
 
 
 class Inbox:
-    """Per-chat queues of the messages the bot sends, fed by a wrapper around ``EmulatorState.record_message``.
+    """Per-chat queues of the messages the bots send, fed by a wrapper around ``EmulatorState.record_message``.
 
-    The emulator records every accepted ``sendMessage`` through ``record_message`` (here in the event loop, as the
-    emulator is served by the service's own uvicorn); the wrapper hands a snapshot to the chat's queue, so a
-    waiting user wakes exactly when its reply exists, without polling. Only this emulator instance is wrapped."""
+    The emulator records every accepted ``sendMessage`` through ``record_message`` (in the emulator's server
+    thread); the wrapper hands a snapshot to the chat's queue in the users' event loop, so a waiting user wakes
+    exactly when its reply exists, without polling ``messages()`` (which copies every chat's messages)."""
 
     def __init__(self, state: EmulatorState) -> None:
         self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
-        self._queues: dict[int, asyncio.Queue[Seen]] = {}
-        self.last_at = time.perf_counter()
+        self._queues: dict[tuple[int, int], asyncio.Queue[Seen]] = {}
+        self._last_at: dict[int, float] = {}
         original = state.record_message
 
         def record_message(bot_id: int, chat_id: int, **content: Any) -> RecordedMessage:
             message = original(bot_id, chat_id, **content)
-            self._deliver(chat_id, _snapshot(message))
+            self._loop.call_soon_threadsafe(self._put, bot_id, chat_id, _snapshot(message))
             return message
 
         state.record_message = record_message  # type: ignore[method-assign]
 
-    def _queue(self, chat_id: int) -> asyncio.Queue[Seen]:
-        found = self._queues.get(chat_id)
+    def last_at(self, bot_id: int) -> float:
+        """When bot ``bot_id`` last sent anything (perf_counter seconds; 0 before its first message)."""
+        return self._last_at.get(bot_id, 0.0)
+
+    def _queue(self, bot_id: int, chat_id: int) -> asyncio.Queue[Seen]:
+        found = self._queues.get((bot_id, chat_id))
         if found is None:
-            found = self._queues[chat_id] = asyncio.Queue()
+            found = self._queues[(bot_id, chat_id)] = asyncio.Queue()
         return found
 
-    def _put(self, chat_id: int, seen: Seen) -> None:
-        self.last_at = seen.at
-        self._queue(chat_id).put_nowait(seen)
+    def _put(self, bot_id: int, chat_id: int, seen: Seen) -> None:
+        self._last_at[bot_id] = seen.at
+        self._queue(bot_id, chat_id).put_nowait(seen)
 
-    def _deliver(self, chat_id: int, seen: Seen) -> None:
-        if threading.get_ident() == self._loop_thread:
-            self._put(chat_id, seen)
-        else:
-            self._loop.call_soon_threadsafe(self._put, chat_id, seen)
-
-    async def next(self, chat_id: int, limit_s: float) -> Seen:
-        """The chat's next bot message. Gives up when the bot has sent nothing to anyone for ``STALL_S`` seconds
-        since this wait began (the reply is lost), or after ``limit_s`` seconds in any case."""
-        queue = self._queue(chat_id)
+    async def next(self, bot_id: int, chat_id: int, limit_s: float) -> Seen:
+        """The chat's next message from the bot. Gives up when the bot has sent nothing to anyone for ``STALL_S``
+        seconds since this wait began (the reply is lost), or after ``limit_s`` seconds in any case."""
+        queue = self._queue(bot_id, chat_id)
         began = time.perf_counter()
         while True:
             try:
                 return await asyncio.wait_for(queue.get(), 1.0)
             except TimeoutError:
                 now = time.perf_counter()
-                if now - max(self.last_at, began) > STALL_S:
+                if now - max(self.last_at(bot_id), began) > STALL_S:
                     raise RouteError(f"reply lost: the bot sent nothing to anyone for {STALL_S:.0f} s") from None
                 if now - began > limit_s:
                     raise RouteError(f"no reply within {limit_s:.0f} s") from None
@@ -236,7 +222,7 @@ async def walk(state: EmulatorState, inbox: Inbox, bot_id: int, chat_id: int, li
     began = time.perf_counter()
 
     async def reply() -> Seen:
-        seen = await inbox.next(chat_id, limit_s)
+        seen = await inbox.next(bot_id, chat_id, limit_s)
         route.steps.append(seen.at - began)
         return seen
 
@@ -263,49 +249,6 @@ async def walk(state: EmulatorState, inbox: Inbox, bot_id: int, chat_id: int, li
     return route
 
 
-# --- what the service logs meanwhile --------------------------------------------------------------------------
-
-
-class LogTally(logging.Handler):
-    """Counts, per run, the records at WARNING and above, and PTB's «Rate limit hit» retries (logged at INFO).
-
-    The run is told by ``RUN_NAME``, set in each run's task and so inherited by the tasks and threads the
-    service starts in it."""
-
-    RETRIES_LOGGER = "telegram.ext.AIORateLimiter"
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.counts: Counter[tuple[str, str, str, str]] = Counter()  # (run, logger, level, message head)
-        self.examples: dict[tuple[str, str, str, str], str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Tallies one record."""
-        if record.levelno < logging.WARNING and record.name != self.RETRIES_LOGGER:
-            return
-        text = record.getMessage()
-        first = text.splitlines()[0] if text else ""
-        head = re.sub(r"\d+", "N", " ".join(first.split()[:5]))  # «update 88 failed» and «update 95 failed» are one
-        key = (RUN_NAME.get(), record.name, record.levelname, head)
-        self.counts[key] += 1
-        if key not in self.examples:
-            if record.exc_info and record.exc_info[1] is not None:
-                first += f" — {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
-            self.examples[key] = first[:240]
-
-    def retries(self, run: str) -> int:
-        """How many times PTB's limiter slept on a 429 before retrying, in ``run``."""
-        return sum(n for (r, name, level, _), n in self.counts.items() if r == run and level == "INFO")
-
-    def problems(self, run: str) -> list[tuple[int, str]]:
-        """(count, «logger LEVEL: first message») of the warnings and errors of ``run``, most frequent first."""
-        return [
-            (n, f"{name} {level}: {self.examples[(r, name, level, head)]}")
-            for (r, name, level, head), n in self.counts.most_common()
-            if r == run and level != "INFO"
-        ]
-
-
 # --- one run --------------------------------------------------------------------------------------------------
 
 
@@ -318,7 +261,8 @@ class Outcome:
     seed_s: float
     wall_s: float
     waited_s: float
-    cpu_s: float
+    cpu_s: float  # the service process's
+    bench_cpu_s: float  # this process's: the emulator and the simulated users
     routes: list[Route]
     bot_messages: int
     got_429: int
@@ -327,8 +271,7 @@ class Outcome:
     pending_updates: int
     done_in_db: int
     active_in_db: int
-    ptb_retries: int = 0
-    problems: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # the service's WARNING/ERROR log lines
 
     @property
     def completed(self) -> list[float]:
@@ -377,29 +320,72 @@ def _rank(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, max(0, round(share * len(values)) - 1))] if values else 0.0
 
 
-async def run(spec: RunSpec, directory: str, users: int) -> Outcome:
-    """Seeds a database, starts the service, lets ``users`` users walk at once, stops the service."""
-    RUN_NAME.set(spec.name)
-    database_url = f"sqlite:///{directory}/{spec.name.replace(' ', '_')}.db"
-    async with MIGRATING:  # Alembic's ``context`` is global: two migrations at once in one process cross-wire
-        seed_s = await asyncio.to_thread(seed, database_url, users)
-        running: Running = await start_service(Settings(database_url=database_url), "127.0.0.1", 0)
-    try:
-        state = running.emulator
-        assert state is not None, "the service must run on the built-in emulator"
-        state.configure(limits=LimitConfig(enabled=spec.limited))
-        bot = running.runner.running[SYSTEM_BOT].bot
+class Service:
+    """``signal-ext run`` in a process of its own, as deployed: its token points at the bench's emulator."""
+
+    def __init__(self, spec: RunSpec, database_url: str, api_url: str, token: str, log_path: Path) -> None:
+        env = dict(os.environ) | {
+            "SIGNAL_DATABASE_URL": database_url,
+            "SIGNAL_TELEGRAM_TOKEN": token,
+            "SIGNAL_TELEGRAM_API_URL": api_url,
+            "SIGNAL_LOG_LEVEL": "WARNING",
+        }
         if not spec.client_limiter:
-            bot._rate_limiter = None  # diagnostic only: PTB then sends at once
-        inbox = Inbox(state)
-        bot_id = state.bot_for_token(bot.token).id  # the system bot, whatever other bots run beside it
+            env["SIGNAL_TELEGRAM_RATE_PER_SECOND"] = "0"  # a Bot API server without limits needs none kept
+        script = Path(sys.executable).parent / "signal-ext"
+        self.log_path = log_path
+        self._log = log_path.open("w")
+        self.process = subprocess.Popen(
+            [str(script), "run", "--host", "127.0.0.1", "--port", "0"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+
+    async def started(self) -> None:
+        """Returns once the service says it runs (its bots are polling by then)."""
+        assert self.process.stdout is not None
+        line = await asyncio.to_thread(self.process.stdout.readline)
+        if "Signal работает" not in line:
+            raise RuntimeError(f"the service did not start: {line!r}; see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the service process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def stop(self) -> list[str]:
+        """SIGTERM (a clean stop, as Ctrl-C), then the warnings and errors it logged."""
+        self.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(self.process.wait, 30)
+        self._log.close()
+        return [
+            line.rstrip()
+            for line in self.log_path.read_text().splitlines()
+            if " WARNING " in line or " ERROR " in line or " CRITICAL " in line
+        ]
+
+
+async def run(spec: RunSpec, directory: str, users: int, emulator: EmulatorServer, inbox: Inbox) -> Outcome:
+    """Seeds a database, starts the service process, lets ``users`` users walk at once, stops the service."""
+    database_url = f"sqlite:///{directory}/{spec.name.replace(' ', '_')}.db"
+    seed_s = await asyncio.to_thread(seed, database_url, users)
+    state = emulator.state
+    state.configure(limits=LimitConfig(enabled=spec.limited))
+    token = f"{spec.bot_id}:bench-system-bot-{spec.bot_id}-token"
+    service = Service(spec, database_url, emulator.url, token, Path(directory) / f"{spec.bot_id}.log")
+    try:
+        await service.started()
+        bot_id = state.bot_for_token(token).id
         before = state.stats()
         # A reply may wait behind every message of the run when a limiter paces the bot; lost ones end sooner.
         limit_s = 60.0 + 2 * UPDATES_PER_ROUTE * users / BOT_LIMIT_PER_SECOND
-        cpu_began, began = time.process_time(), time.perf_counter()
+        cpu_began, own_cpu_began, began = service.cpu_seconds(), time.process_time(), time.perf_counter()
         chats = [CHAT_BASE + number for number in range(users)]
         routes = await asyncio.gather(*(walk(state, inbox, bot_id, chat, limit_s) for chat in chats))
-        ended, cpu_s = time.perf_counter(), time.process_time() - cpu_began
+        ended = time.perf_counter()
+        cpu_s, own_cpu_s = service.cpu_seconds() - cpu_began, time.process_time() - own_cpu_began
         await asyncio.sleep(0.3)  # the last answerCallbackQuery may still be on its way
         after = state.stats()
         with state.lock:
@@ -407,15 +393,16 @@ async def run(spec: RunSpec, directory: str, users: int) -> Outcome:
         pending = state.updates.pending(bot_id)
         requests = {m: n - before.requests.get(m, 0) for m, n in after.requests.items()}
     finally:
-        await stop_service(running)
+        problems = await service.stop()
     done, active = await asyncio.to_thread(count_tasks, database_url)
     return Outcome(
         spec=spec,
         users=users,
         seed_s=seed_s,
-        wall_s=max(inbox.last_at, began) - began,
+        wall_s=max(inbox.last_at(bot_id), began) - began,
         waited_s=ended - began,
         cpu_s=cpu_s,
+        bench_cpu_s=own_cpu_s,
         routes=list(routes),
         bot_messages=after.accepted - before.accepted,
         got_429=after.rejected_429 - before.rejected_429,
@@ -424,6 +411,7 @@ async def run(spec: RunSpec, directory: str, users: int) -> Outcome:
         pending_updates=pending,
         done_in_db=done,
         active_in_db=active,
+        problems=problems,
     )
 
 
@@ -439,19 +427,24 @@ def _quantiles(values: list[float]) -> str:
     )
 
 
-def show(outcome: Outcome, cpu_shared: bool) -> None:
+def show(outcome: Outcome) -> None:
     """Prints one run's figures."""
     spec = outcome.spec
-    limiter = "kept" if spec.client_limiter else "REMOVED (diagnostic)"
+    limiter = (
+        "keeps Telegram's limits" if spec.client_limiter else "keeps no limits (SIGNAL_TELEGRAM_RATE_PER_SECOND=0)"
+    )
     print(
         f"\n== {spec.name}: {outcome.users} users at once; emulator limits {'on' if spec.limited else 'off'}, "
-        f"bot's own rate limiter {limiter}; seeded in {outcome.seed_s:.1f} s"
+        f"the service {limiter}; seeded in {outcome.seed_s:.1f} s"
     )
-    cpu = f"CPU {outcome.cpu_s:.1f} s ({100 * outcome.cpu_s / outcome.waited_s:.0f} % of one core)"
     print(
         f"  whole run {outcome.wall_s:.2f} s: {outcome.pushed} updates → {outcome.updates_per_s:.1f} updates/s, "
-        f"{outcome.bot_messages} bot messages → {outcome.bot_messages / outcome.wall_s:.1f}/s; "
-        + (f"{cpu}, both runs together" if cpu_shared else cpu)
+        f"{outcome.bot_messages} bot messages → {outcome.bot_messages / outcome.wall_s:.1f}/s"
+    )
+    print(
+        f"  CPU: service {outcome.cpu_s:.1f} s ({100 * outcome.cpu_s / outcome.waited_s:.0f} % of one core, "
+        f"{1000 * outcome.cpu_s / max(1, outcome.pushed):.1f} ms per update); emulator + users "
+        f"{outcome.bench_cpu_s:.1f} s ({100 * outcome.bench_cpu_s / outcome.waited_s:.0f} %)"
     )
     completed = outcome.completed
     print(f"  routes completed {len(completed)}/{outcome.users}; route s: {_quantiles(completed)}")
@@ -462,7 +455,7 @@ def show(outcome: Outcome, cpu_shared: bool) -> None:
         f"  database: {outcome.done_in_db} tasks done, {outcome.active_in_db} still active; presses unanswered "
         f"{outcome.unanswered_presses}; updates never fetched {outcome.pending_updates}"
     )
-    print(f"  429 answered by the emulator: {outcome.got_429}; PTB's retries after a 429: {outcome.ptb_retries}")
+    print(f"  429 answered by the emulator: {outcome.got_429}")
     if spec.limited:
         print(
             f"  floor at {BOT_LIMIT_PER_SECOND} messages/s: {outcome.floor_s:.2f} s; whole run ÷ floor = "
@@ -476,69 +469,38 @@ def show(outcome: Outcome, cpu_shared: bool) -> None:
         )
         for reason, count in Counter(r.error for r in failures).most_common(5):
             print(f"    {count} × {reason}")
-    print(f"  logged: {sum(n for n, _ in outcome.problems)} warnings/errors")
-    for count, line in outcome.problems[:6]:
-        print(f"    {count} × {line}")
-    if len(outcome.problems) > 6:
-        print(f"    … and {sum(n for n, _ in outcome.problems[6:])} more like them")
+    print(f"  the service logged {len(outcome.problems)} warnings/errors")
+    for line in outcome.problems[:6]:
+        print(f"    {line[:240]}")
 
 
-def verdict(free: Outcome, limited: Outcome, raw: Outcome | None) -> None:
-    """Prints the targets met or missed, and what the diagnostic run says."""
+def verdict(free: Outcome, limited: Outcome) -> None:
+    """Prints the targets met or missed."""
     print("\n== targets")
     met = "met" if free.updates_per_s >= TARGET_UPDATES_PER_S else "MISSED"
     print(f"  limits off: {free.updates_per_s:.1f} updates/s (target ≥ {TARGET_UPDATES_PER_S:.0f}) — {met}")
-    paced = free.bot_messages / free.wall_s
-    if paced <= BOT_LIMIT_PER_SECOND * 1.1:
-        print(
-            f"    the bot sent {paced:.1f} messages/s with the emulator's limits off: its own client-side limiter "
-            f"(about {BOT_LIMIT_PER_SECOND}/s per bot) paces it, so this run cannot exceed about "
-            f"{BOT_LIMIT_PER_SECOND * free.pushed / max(1, free.bot_messages):.0f} updates/s"
-        )
-    if raw is not None:
-        met = "would meet" if raw.updates_per_s >= TARGET_UPDATES_PER_S else "would still miss"
-        print(
-            f"    without that limiter (diagnostic run): {raw.updates_per_s:.1f} updates/s, "
-            f"CPU {100 * raw.cpu_s / raw.waited_s:.0f} % of one core — {met} the target"
-        )
     ratio = "met" if limited.floor_ratio <= TARGET_FLOOR_RATIO else "MISSED"
     zero = "met" if limited.got_429 == 0 else "MISSED"
     print(
         f"  limits on: whole run {limited.floor_ratio:.3f} × the floor (target ≤ {TARGET_FLOOR_RATIO:.2f}) — {ratio};"
         f" 429s {limited.got_429} (target 0) — {zero}"
     )
-    lost = sum(len(o.failures) for o in (free, limited, raw) if o is not None)
-    print(f"  lost or wrong replies over all runs: {lost}")
+    print(f"  lost or wrong replies over both runs: {len(free.failures) + len(limited.failures)}")
     slowest = max(o.percentile(1.0) for o in (free, limited))
     print(f"  slowest route {slowest:.1f} s (DIRECTUM's reference: ~{REFERENCE_SLOWEST_S:.0f} s for 1,000 routes)")
 
 
-async def main_async(users: int, side_by_side: bool, with_raw: bool) -> tuple[Outcome, Outcome, Outcome | None]:
-    """The runs, each with its own database and service; the log tally attributes records to them."""
-    tally = LogTally()
-    root = logging.getLogger()
-    root.addHandler(tally)
-    if root.level == logging.NOTSET or root.level > logging.WARNING:
-        root.setLevel(logging.WARNING)
-    logging.getLogger(LogTally.RETRIES_LOGGER).setLevel(logging.INFO)
-    try:
-        with tempfile.TemporaryDirectory(prefix="signal-bench-bot-") as directory:
-            if side_by_side:
-                free, limited = await asyncio.gather(
-                    run(LIMITS_OFF, directory, users), run(LIMITS_ON, directory, users)
-                )
-            else:  # each run in a task of its own, so that its RUN_NAME stays with it
-                free = await asyncio.create_task(run(LIMITS_OFF, directory, users))
-                limited = await asyncio.create_task(run(LIMITS_ON, directory, users))
-            raw = await asyncio.create_task(run(RAW, directory, users)) if with_raw else None
-    finally:
-        root.removeHandler(tally)
-    for outcome in (free, limited, raw):
-        if outcome is not None:
-            outcome.ptb_retries = tally.retries(outcome.spec.name)
-            outcome.problems = tally.problems(outcome.spec.name)
-            show(outcome, cpu_shared=side_by_side and outcome is not raw)
-    return free, limited, raw
+async def main_async(users: int, only_free: bool) -> tuple[Outcome, Outcome | None]:
+    """Both runs, one after the other, each with its own database and service process, on one emulator."""
+    with tempfile.TemporaryDirectory(prefix="signal-bench-bot-") as directory, EmulatorServer() as emulator:
+        inbox = Inbox(emulator.state)
+        free = await run(LIMITS_OFF, directory, users, emulator, inbox)
+        show(free)
+        if only_free:
+            return free, None
+        limited = await run(LIMITS_ON, directory, users, emulator, inbox)
+        show(limited)
+    return free, limited
 
 
 def main() -> None:
@@ -546,18 +508,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_USERS} users instead of {FULL_USERS}")
     parser.add_argument("--users", type=int, default=None, help="any other number of users")
-    parser.add_argument("--no-raw", action="store_true", help="skip the diagnostic run without the bot's limiter")
-    together = parser.add_mutually_exclusive_group()
-    together.add_argument("--side-by-side", action="store_true", help="«limits off» and «limits on» at once")
-    together.add_argument("--one-by-one", action="store_true", help="one after the other (the default unless quick)")
+    parser.add_argument("--limits-off-only", action="store_true", help="only the «limits off» run (no RESULT line)")
     arguments = parser.parse_args()
     users = arguments.users or (QUICK_USERS if arguments.quick else FULL_USERS)
-    side_by_side = arguments.side_by_side or (arguments.quick and not arguments.one_by_one)
     began = time.perf_counter()
-    free, limited, raw = asyncio.run(main_async(users, side_by_side, not arguments.no_raw))
-    verdict(free, limited, raw)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  benchmark took {time.perf_counter() - began:.1f} s in all; peak RSS {peak_mb:.0f} MB")
+    free, limited = asyncio.run(main_async(users, arguments.limits_off_only))
+    if limited is None:
+        return
+    verdict(free, limited)
+    print(f"  benchmark took {time.perf_counter() - began:.1f} s in all")
     print(
         f"RESULT updates_per_s={free.updates_per_s:.1f} p95_route_s={free.percentile(0.95):.2f} "
         f"max_route_s={free.percentile(1.0):.2f} floor_ratio={limited.floor_ratio:.3f} got_429={limited.got_429}"

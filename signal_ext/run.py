@@ -19,7 +19,8 @@ from signal_ext.bots.directory import list_bots
 from signal_ext.bots.plain_bot import PlainBot
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
-from signal_ext.channels.telegram import ChatRateLimiter, TelegramChannel
+from signal_ext.channels.setup import rate_limiter
+from signal_ext.channels.telegram import TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
@@ -63,11 +64,7 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
             update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
         )
     app = await asyncio.to_thread(bootstrap, settings)
-    rates = (settings.telegram_rate_per_second, settings.telegram_chat_rate_per_second)
-    runner = BotRunner(
-        settings.telegram_api_url,
-        lambda: ChatRateLimiter(*rates, settings.telegram_group_rate_per_minute, max_retries=3),
-    )
+    runner = BotRunner(settings.telegram_api_url, lambda: rate_limiter(settings, max_retries=3))
     http = create_http_app(app, emulator, runner)
     config = uvicorn.Config(http, log_level="warning", lifespan="off", log_config=None)
     server = uvicorn.Server(config)
@@ -124,8 +121,17 @@ async def stop_service(running: Running) -> None:
     running.app.close()
 
 
+def configure_logging(level: str) -> None:
+    """Time, level and logger of every record on stderr; the HTTP client's line per request only when debugging."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":
+        for chatty in ("httpx", "httpcore", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 async def run_forever(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
     """The whole service until SIGINT or SIGTERM."""
+    configure_logging(settings.log_level)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SIGNAL_DATABASE_URL", "DATABASE_URL"),
     )
     timezone: str = "Europe/Moscow"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """What ``signal-ext run`` logs to stderr."""
     workday_end: time = time(18, 0)
 
     smtp_host: str = "localhost"
@@ -38,7 +40,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     """The service's public base URL; when set, bots get updates by webhook at <url>/telegram-webhook/<bot>."""
     telegram_webhook_secret: SecretStr | None = None
-    telegram_rate_per_second: float = 29.0
+    telegram_rate_per_second: float = Field(default=29.0, ge=0)
+    """Messages per second one token may send (Telegram allows about 30); 0 turns the client-side limits off."""
     telegram_chat_rate_per_second: float = 1.0
     telegram_group_rate_per_minute: float = 20.0
 

@@ -23,6 +23,7 @@ from telegram.ext import (
 
 log = logging.getLogger("signal_ext.bots")
 
+POOL_SIZE = 8  # httpcore checks every pooled connection on each request; 8 keep up with 64 updates in hand
 UpdateHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
@@ -62,8 +63,8 @@ class BotRunner:
     """Starts and stops the bots' applications; a bot's failure to start does not stop the others."""
 
     api_url: str
-    limiter: Callable[[], AIORateLimiter] = field(default=lambda: AIORateLimiter(max_retries=3))
-    """Makes each bot's limiter: Telegram's limits are kept before its replies are sent."""
+    limiter: Callable[[], AIORateLimiter | None] = field(default=lambda: AIORateLimiter(max_retries=3))
+    """Makes each bot's limiter: Telegram's limits are kept before its replies are sent (None: no limits)."""
     running: dict[str, Application[Any, Any, Any, Any, Any, Any]] = field(default_factory=dict)
 
     async def start(
@@ -79,16 +80,16 @@ class BotRunner:
         service (see :meth:`feed`). Messages go to ``on_message``, button presses to ``on_press``. ``limiter``
         shares Telegram's limits with another sender of the same token (the notification channel)."""
         base = self.api_url.rstrip("/")
-        application = (
+        builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .rate_limiter(limiter or self.limiter())
             .concurrent_updates(PerChatUpdateProcessor(64))
-            .connection_pool_size(16)  # httpcore's pool bookkeeping grows with its size; 16 keeps up
-            .build()
+            .connection_pool_size(POOL_SIZE)
         )
+        chosen = limiter or self.limiter()
+        application = builder.build() if chosen is None else builder.rate_limiter(chosen).build()
         application.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, on_message))
         application.add_handler(CallbackQueryHandler(on_press))
         application.add_error_handler(_log_error)

@@ -19,10 +19,18 @@ def build_channels(settings: Settings) -> ChannelRegistry:
 
 def telegram_channel(settings: Settings, token: str) -> TelegramChannel:
     """A Telegram channel for ``token`` with the configured API server and rate limits."""
-    limiter = ChatRateLimiter(
+    # the dispatcher reschedules a 429 itself; the bot's replies sharing the limiter wait in line
+    return TelegramChannel(token, settings.telegram_api_url, rate_limiter(settings, max_retries=0))
+
+
+def rate_limiter(settings: Settings, max_retries: int) -> ChatRateLimiter | None:
+    """The client-side limiter that keeps a token within Telegram's limits; None when the overall rate is set
+    to 0 (a Bot API server that does not limit, such as the emulator with its limits off)."""
+    if settings.telegram_rate_per_second <= 0:
+        return None
+    return ChatRateLimiter(
         settings.telegram_rate_per_second,
         settings.telegram_chat_rate_per_second,
         settings.telegram_group_rate_per_minute,
-        max_retries=0,  # the dispatcher reschedules a 429 itself; the bot's replies sharing it wait in line
+        max_retries=max_retries,
     )
-    return TelegramChannel(token, settings.telegram_api_url, limiter)
