@@ -21,6 +21,8 @@ from telegram.ext import (
     filters,
 )
 
+from signal_ext.channels.aiohttp_request import AiohttpRequest
+
 log = logging.getLogger("signal_ext.bots")
 
 POOL_SIZE = 8  # httpcore checks every pooled connection on each request; 8 keep up with 64 updates in hand
@@ -86,7 +88,8 @@ class BotRunner:
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .concurrent_updates(PerChatUpdateProcessor(64))
-            .connection_pool_size(POOL_SIZE)
+            .request(AiohttpRequest(POOL_SIZE))
+            .get_updates_request(AiohttpRequest(1))
         )
         chosen = limiter or self.limiter()
         application = builder.build() if chosen is None else builder.rate_limiter(chosen).build()

@@ -11,12 +11,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
+from signal_ext.channels.aiohttp_request import AiohttpRequest
 from signal_ext.channels.base import DeliveryResult, OutgoingMessage
 from signal_ext.channels.telegram_html import plain_text, split_html
 
 CHAT_BURST = 3
+POOL_SIZE = 8
 
 
 class _RetryAfterHandledHere(logging.Filter):
@@ -71,12 +72,11 @@ class TelegramChannel:
         limiter: AIORateLimiter | None = None,
         timeout_seconds: float = 20.0,
     ) -> None:
-        request = HTTPXRequest(
-            connection_pool_size=16,
+        request = AiohttpRequest(
+            POOL_SIZE,
             read_timeout=timeout_seconds,
-            write_timeout=timeout_seconds,
             connect_timeout=timeout_seconds,
-            pool_timeout=timeout_seconds,
+            media_write_timeout=timeout_seconds,
         )
         base = api_url.rstrip("/")
         self.bot: ExtBot[Any] = ExtBot(
