@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.directory import list_bots
-from signal_ext.bots.plain_bot import PlainBot
+from signal_ext.bots.keyword_bot import KeywordBot
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
 from signal_ext.channels.setup import rate_limiter
@@ -94,10 +94,10 @@ async def _start_directory_bots(app: App, runner: BotRunner, on_emulator: bool) 
         if token is None and not on_emulator:
             log.warning("bot %s has no token and the emulator is off: not started", name)
             continue
-        plain = PlainBot(app, name)
+        keyword_bot = KeywordBot(app, name)
         try:
             await runner.start(
-                name, token or f"{200000 + bot_id}:signal-emulator-bot", plain.on_message, plain.on_press
+                name, token or f"{200000 + bot_id}:signal-emulator-bot", keyword_bot.on_message, keyword_bot.on_press
             )
         except Exception:  # one bot's bad token must not keep the service from starting
             log.exception("bot %s did not start", name)
