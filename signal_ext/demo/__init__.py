@@ -1,4 +1,4 @@
-"""The demo company: a handful of employees and counterparties, and the demo scenarios."""
+"""The demo company: a handful of employees and counterparties, the demo scenarios, and the constructor bot."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 from processes.models import Person, PersonCreate, PersonKind
 from processes.persons import add_person
 from processes.scenarios import LoadOutcome
+from signal_ext.bots.models import Bot
+from signal_ext.demo.constructor import DEMO_BOT, load_demo_bot
 from signal_ext.notifications.chats import link_chat
-from signal_ext.notifications.models import TelegramChat
+from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
 from signal_ext.notifications.templates import Templates
 from signal_ext.scenario_loading import read_checked, store_document
 
@@ -64,11 +66,13 @@ DEMO_PERSONS = [
 
 
 def load_demo(session: Session) -> tuple[list[str], list[LoadOutcome]]:
-    """Adds the demo persons that are missing and loads the demo scenarios; safe to run again."""
+    """Adds the demo persons that are missing, loads the demo scenarios and the constructor bot (keywords and
+    algorithms, see :mod:`signal_ext.demo.constructor`); safe to run again."""
     existing = set(session.exec(select(Person.full_name)).all())
     added = [add_person(session, person).full_name for person in DEMO_PERSONS if person.full_name not in existing]
     document = read_checked(SCENARIOS_FILE, Templates())
     outcomes, _rules = store_document(session, document, SCENARIOS_FILE.name)
+    load_demo_bot(session)
     return added, outcomes
 
 
@@ -76,10 +80,16 @@ DEMO_CHAT_BASE = 7000
 
 
 def link_demo_chats(session: Session) -> list[str]:
-    """Links every demo employee without a chat to a chat of the built-in emulator; returns their names."""
+    """Links every demo employee without a chat to a chat of the built-in emulator, with the system bot and with
+    the constructor bot (the same chat id with both, as a Telegram user's private chats); returns their names."""
+    bots = [SYSTEM_BOT] + ([DEMO_BOT] if session.exec(select(Bot).where(Bot.name == DEMO_BOT)).first() else [])
     linked = []
     for person in session.exec(select(Person).where(Person.kind == PersonKind.USER)).all():
-        if session.exec(select(TelegramChat).where(TelegramChat.person_id == person.id)).first() is None:
-            link_chat(session, person, str(DEMO_CHAT_BASE + (person.id or 0)))
+        chats = session.exec(select(TelegramChat).where(TelegramChat.person_id == person.id)).all()
+        chat_id = next((c.chat_id for c in chats if c.bot == SYSTEM_BOT), str(DEMO_CHAT_BASE + (person.id or 0)))
+        for bot in bots:
+            taken = session.exec(select(TelegramChat).where(TelegramChat.bot == bot, TelegramChat.chat_id == chat_id))
+            if all(c.bot != bot for c in chats) and taken.first() is None:
+                link_chat(session, person, chat_id, bot)
         linked.append(person.short_name)
     return linked
