@@ -8,11 +8,12 @@ from typing import Any
 
 from signal_ext.bootstrap import App
 from signal_ext.bots.commands import MENU_BUTTONS, Command, normalise
-from signal_ext.bots.conversation_base import MENU_LABELS, Reply, _texts
+from signal_ext.bots.conversation_base import MENU_LABELS, Reply
 from signal_ext.bots.creation_dialogs import CreationDialogs
 from signal_ext.bots.invites import redeem_invite
 from signal_ext.bots.task_dialogs import TaskDialogs
 from signal_ext.bots.texts import BotTexts
+from signal_ext.bots.texts_cache import read_texts
 
 __all__ = ["Conversation", "Reply"]
 
@@ -25,7 +26,7 @@ class Conversation(TaskDialogs, CreationDialogs):
         """The bot's «something went wrong» text (defaults when even the texts cannot be read)."""
         try:
             with app.read_session() as session:
-                return _texts(session, bot).get("error")
+                return read_texts(session, bot).get("error")
         except Exception:
             return BotTexts().get("error")
 

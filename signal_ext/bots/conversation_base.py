@@ -6,18 +6,17 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from processes.errors import ProcessError
 from processes.fields import FieldSpec
 from processes.models import Attachment, Person, Task
 from processes.queries import show_task
 from signal_ext.bootstrap import App
 from signal_ext.bots.commands import Command
 from signal_ext.bots.dialogs import current_step, end_dialog, set_step
-from signal_ext.bots.directory import find_bot, system_bot, texts_of
-from signal_ext.bots.texts import BotTexts
-from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
+from signal_ext.bots.texts_cache import TextsCache, read_texts
+from signal_ext.notifications.models import TelegramChat
 
 PAGE = 8
 MENU_LABELS = {
@@ -42,11 +41,11 @@ class Reply:
 class ConversationBase:
     """One chat of one bot, with its linked person (if any), the bot's texts and the open dialog step."""
 
-    def __init__(self, app: App, bot: str, chat_id: str) -> None:
+    def __init__(self, app: App, bot: str, chat_id: str, texts: TextsCache | None = None) -> None:
         self.app, self.bot, self.chat_id = app, bot, chat_id
         with app.read_session() as session:
             self.person = _linked_person(session, bot, chat_id)
-            self.texts = _texts(session, bot)
+            self.texts = texts.get(bot, session) if texts is not None else read_texts(session, bot)
             self.step = current_step(session, bot, chat_id)
 
     def say(self, text_key: str, /, **values: object) -> str:
@@ -92,20 +91,14 @@ class ConversationBase:
             session.commit()
 
 
+_PERSON_OF_CHAT = (
+    select(Person)
+    .join(TelegramChat, col(TelegramChat.person_id) == col(Person.id))
+    .where(TelegramChat.bot == bindparam("bot"), TelegramChat.chat_id == bindparam("chat"))
+)
+"""Built once: every update of every chat asks it."""
+
+
 def _linked_person(session: Session, bot: str, chat_id: str) -> Person | None:
-    statement = (
-        select(Person)
-        .join(TelegramChat, col(TelegramChat.person_id) == col(Person.id))
-        .where(TelegramChat.bot == bot, TelegramChat.chat_id == chat_id)
-    )
-    person = session.exec(statement).first()
+    person = session.exec(_PERSON_OF_CHAT, params={"bot": bot, "chat": chat_id}).first()
     return person if person is not None and person.active else None
-
-
-def _texts(session: Session, bot: str) -> BotTexts:
-    """The texts of ``bot``; for the system bot, those of the directory's system record, whatever its name."""
-    record = system_bot(session) if bot == SYSTEM_BOT else None
-    try:
-        return texts_of(session, record or find_bot(session, bot))
-    except ProcessError:
-        return BotTexts()

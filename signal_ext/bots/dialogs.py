@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 from processes.timeutil import UTCDateTime, utcnow
@@ -25,9 +25,13 @@ class DialogState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+_STEP_OF_CHAT = select(DialogState).where(DialogState.bot == bindparam("bot"), DialogState.chat_id == bindparam("chat"))
+"""Built once: every update of every chat asks it."""
+
+
 def current_step(session: Session, bot: str, chat_id: str) -> DialogState | None:
     """The open dialog step of the chat, if any."""
-    return session.exec(select(DialogState).where(DialogState.bot == bot, DialogState.chat_id == chat_id)).first()
+    return session.exec(_STEP_OF_CHAT, params={"bot": bot, "chat": chat_id}).first()
 
 
 def set_step(session: Session, bot: str, chat_id: str, step: str, data: dict[str, Any]) -> None:

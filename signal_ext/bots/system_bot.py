@@ -26,6 +26,7 @@ from signal_ext.bootstrap import App
 from signal_ext.bots.commands import Command, command_of
 from signal_ext.bots.conversation import Conversation, Reply
 from signal_ext.bots.dialogs import end_dialog
+from signal_ext.bots.texts_cache import TextsCache
 
 log = logging.getLogger("signal_ext.bots.system")
 RETRIES = 3
@@ -38,6 +39,7 @@ class SystemBot:
     def __init__(self, app: App, name: str) -> None:
         self.app = app
         self.name = name
+        self.texts = TextsCache(app.read_session)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message from a chat: dialog step, command, or unknown request."""
@@ -65,7 +67,7 @@ class SystemBot:
             return [Reply(Conversation.error_text(self.app, self.name))]
 
     def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
-        conversation = Conversation(self.app, self.name, chat_id)
+        conversation = Conversation(self.app, self.name, chat_id, self.texts)
         label = conversation.menu_command(text)
         found = (label, "") if label is not None else command_of(text)
         try:
@@ -99,7 +101,7 @@ class SystemBot:
         return conversation.new_process()
 
     def _answer_press(self, chat_id: str, data: str) -> list[Reply]:
-        conversation = Conversation(self.app, self.name, chat_id)
+        conversation = Conversation(self.app, self.name, chat_id, self.texts)
         try:
             return conversation.press(data)
         except ProcessError as error:
