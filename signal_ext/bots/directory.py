@@ -99,6 +99,14 @@ def set_token(session: Session, bot: Bot, token: str | None) -> Bot:
     return bot
 
 
+def record_username(session: Session, bot: Bot, username: str | None) -> Bot:
+    """Remembers the ``@username`` Telegram's ``getMe`` gave for the bot's token (the card and invite links show
+    it); :func:`set_token` forgets it again when the token changes."""
+    bot.username = username
+    _flush(session, bot)
+    return bot
+
+
 def set_text(session: Session, bot: Bot, key: str, value: str) -> None:
     """Makes ``value`` the bot's text for ``key`` after :func:`validate_override`; card texts («Ответ на
     неизвестный запрос», «Запрос авторизации») are stored in their card field."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
+import telegram
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 
 from processes.errors import ProcessError
 from signal_ext.bots.directory import (
@@ -12,15 +18,20 @@ from signal_ext.bots.directory import (
     bot_public,
     find_bot,
     list_bots,
+    mask_token,
+    record_username,
     reset_text,
     set_text,
     set_token,
     texts_of,
     update_bot,
 )
-from signal_ext.bots.models import BotCreate, BotPublic
+from signal_ext.bots.models import Bot, BotCreate, BotPublic
 from signal_ext.bots.texts import TextEntry, spec_of
-from signal_ext.commands.common import emit, json_option, local_time, reading, writing
+from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.settings import Settings
+
+NOT_BOT_API = "Parsing the server response"  # python-telegram-bot's words for an answer that is not Bot API JSON
 
 
 @click.group("bot")
@@ -115,6 +126,85 @@ def update(
         if token is not None or no_token:
             set_token(session, bot, token)
     click.echo(f"Чат-бот «{bot.name}» изменён")
+
+
+@bot_group.command("check")
+@click.argument("bot_ref", metavar="BOT")
+def check(bot_ref: str) -> None:
+    """Спросить Telegram (getMe), чей это токен: напечатать @username бота и запомнить его в карточке."""
+    settings = current_app().settings
+    with reading() as session:
+        bot = find_bot(session, bot_ref)
+        bot_id, name, is_system, token = bot.id, bot.name, bot.is_system, check_token(bot, settings)
+    where = f"signal-ext bot update {name} --token …"
+    if token is None:
+        where += " или SIGNAL_TELEGRAM_TOKEN" if is_system else ""
+        raise ProcessError(
+            f"у бота {name} нет токена: он работает на встроенном эмуляторе, проверять в Telegram нечего "
+            f"(токен задаёт {where})"
+        )
+    if token != bot.token:
+        where = "SIGNAL_TELEGRAM_TOKEN"
+    me = get_me(token, settings.telegram_api_url, name, where)
+    with writing() as session:
+        record_username(session, find_bot(session, str(bot_id)), me.username)
+    shown = f"@{me.username}" if me.username else "без username"
+    click.echo(f"Бот {name}: {shown} (id {me.id})")
+
+
+def check_token(bot: Bot, settings: Settings) -> str | None:
+    """The token ``bot check`` asks about: the system bot's is SIGNAL_TELEGRAM_TOKEN when set (the token
+    ``signal-ext run`` gives it), else its record's; any other bot's is its record's. None: no token."""
+    if bot.is_system and settings.telegram_token is not None:
+        from_env = settings.telegram_token.get_secret_value().strip()
+        if from_env:
+            return from_env
+    return bot.token
+
+
+@contextmanager
+def _quiet(*names: str) -> Iterator[None]:
+    """Silences the named loggers for the block: their records may quote the request URL, which holds the token."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def get_me(token: str, api_url: str, name: str, where: str) -> telegram.User:
+    """Telegram's ``getMe`` for ``token`` at ``api_url``; a refusal or a network failure is a
+    :class:`ProcessError` naming the bot ``name`` (and ``where`` its token is set) and never the token."""
+    base = api_url.rstrip("/")
+
+    def hide(text: str) -> str:
+        return " ".join(text.replace(token, mask_token(token) or "").split())
+
+    async def ask() -> telegram.User:
+        async with telegram.Bot(token, base_url=f"{base}/bot") as client:  # entering calls getMe and keeps its User
+            return client.bot
+
+    try:
+        with _quiet("telegram", "httpx", "httpcore"):
+            return asyncio.run(ask())
+    except InvalidToken as error:
+        # ``Bot.initialize`` re-raises getMe's InvalidToken with the token in its words; the server's are the cause
+        answer = error.__cause__.message if isinstance(error.__cause__, TelegramError) else error.message
+        if NOT_BOT_API in answer:  # a 401/404 whose body is not JSON: something else answers at api_url
+            raise ProcessError(f"Нет связи с {base}: по этому адресу отвечает не Telegram Bot API") from None
+        raise ProcessError(
+            f"Telegram не принял токен бота {name}: проверьте токен у @BotFather (токен задаёт {where})"
+        ) from None
+    except TimedOut:
+        raise ProcessError(f"Нет связи с {base}: Telegram не ответил вовремя") from None
+    except NetworkError as error:
+        raise ProcessError(f"Нет связи с {base}: {hide(error.message)}") from None
+    except TelegramError as error:
+        raise ProcessError(f"Telegram ответил на getMe бота {name} ошибкой: {hide(error.message)}") from None
 
 
 @bot_group.command("texts")
