@@ -19,12 +19,15 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlmodel import select
 
+from cli import main
 from processes.models import Person, PersonCreate, Task, TaskCreate, TaskStatus
 from processes.persons import add_person
 from signal_ext.bootstrap import App, bootstrap
+from signal_ext.demo.constructor import DEMO_BOT
 from signal_ext.http.app import create_http_app
 from signal_ext.http.emulator_page import GUEST_FIRST_ID, GUEST_NAME
 from signal_ext.notifications.chats import link_chat
@@ -247,3 +250,45 @@ def test_an_employee_completes_a_task_in_the_browser(seeded: str, chromium: str,
             [task] = session.exec(select(Task)).all()
         assert task.status == TaskStatus.DONE
         assert task.comment == "Отправлено в банк <b>и</b> в налоговую"
+
+
+def test_the_page_talks_to_the_constructor_bot_of_the_demo(
+    sqlite_template: Path, chromium: str, tmp_path: Path
+) -> None:
+    """The bot picker lists the demo's constructor bot; its people keep their chat; a choice is pressed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shutil.copyfile(sqlite_template, tmp_path / "demo.db")
+    database_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    loaded = CliRunner().invoke(main, ["demo", "--no-serve"], env={"SIGNAL_DATABASE_URL": database_url})
+    assert loaded.exit_code == 0, loaded.output
+    with service_in_thread(database_url) as running, sync_playwright() as playwright:
+        config = httpx.get(f"{running.url}/emulator/api/config").json()
+        assert [bot["name"] for bot in config["bots"]] == ["system", DEMO_BOT]
+        helper = httpx.get(f"{running.url}/emulator/api/people", params={"bot": DEMO_BOT}).json()
+        assert len(helper) == 6 and helper[-1]["full_name"] == GUEST_NAME
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1180, "height": 780}, locale="ru-RU")
+        page.set_default_timeout(10_000)
+        expect.set_options(timeout=10_000)
+        try:
+            page.goto(f"{running.url}/emulator")
+            page.click('[data-person="Петрова Мария Сергеевна"]')
+            page.select_option('[data-testid="bot-select"]', DEMO_BOT)
+            expect(page.locator("#chat-name")).to_contain_text("Бот-конструктор")
+            page.fill("#text", "Выбор")
+            page.press("#text", "Enter")  # the chat stayed open: the same person has a chat with this bot
+            bot = page.locator('[data-testid="message"][data-from="bot"]')
+            expect(bot.last).to_contain_text("Выберите один из вариантов")
+            expect(bot.last.locator('[data-testid="inline-button"]')).to_have_count(3)
+            bot.last.locator('[data-testid="inline-button"]', has_text="Вариант №1").click()
+            expect(bot.last).to_contain_text("Вы выбрали «Вариант №1». Верно?")
+            bot.last.locator('[data-testid="inline-button"]', has_text="Да").click()
+            expect(bot.last).to_contain_text('Выбрали "Вариант №1"')
+            page.select_option('[data-testid="bot-select"]', "system")  # the system bot's chat has none of it
+            expect(page.locator('[data-testid="message"]')).to_have_count(0)
+        except Exception:
+            page.screenshot(path=tmp_path / "failure.png")
+            raise
+        finally:
+            browser.close()

@@ -1,4 +1,5 @@
-"""The chat page at ``/emulator``: pick a demo employee and talk to the system bot as in Telegram.
+"""The chat page at ``/emulator``: pick a bot (the system bot or a constructor bot of the directory) and a demo
+employee, and talk to the bot as in Telegram.
 
 Served only when the bot runs on the built-in Bot API emulator. The page (``static/``: HTML, CSS and vanilla JS,
 nothing from a CDN) reads and writes the chats through the emulator's control API; this router adds the list of
@@ -12,17 +13,19 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from sqlmodel import col, select
 
 from processes.models import Person
 from signal_ext.bootstrap import App
+from signal_ext.bots.directory import list_bots
 from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
 from signal_ext.telegram_emulator import EmulatorState
 
 PAGE_PATH = "/emulator"
 GUEST_NAME = "Гость (не подключён)"
+SYSTEM_TITLE = "Сигнал · системный бот"
 GUEST_FIRST_ID = 990_000_001  # guests' private chats: ids no demo person is linked to
 STATIC_FILES = {
     "emulator.html": "text/html; charset=utf-8",
@@ -43,6 +46,22 @@ def _bot_id(app: App) -> int | None:
     token = app.settings.telegram_token
     match = _TOKEN_BOT_ID.match(token.get_secret_value()) if token is not None else None
     return int(match.group(1)) if match else None
+
+
+def _bots(app: App) -> list[JSONDict]:
+    """The bots to talk to: the system bot first, then the directory's bots by their id on the emulator."""
+    from signal_ext.run import EMULATOR_BOT_BASE  # run imports this module's app: import at call time
+
+    found: list[JSONDict] = [{"bot_id": _bot_id(app), "name": SYSTEM_BOT, "title": SYSTEM_TITLE}]
+    with app.read_session() as session:
+        for bot in list_bots(session):
+            if bot.is_system:
+                continue
+            match = _TOKEN_BOT_ID.match(bot.token or "")
+            bot_id = int(match.group(1)) if match else EMULATOR_BOT_BASE + (bot.id or 0)
+            title = f"{bot.name} · {bot.description}" if bot.description else bot.name
+            found.append({"bot_id": bot_id, "name": bot.name, "title": title})
+    return found
 
 
 class _Guest:
@@ -84,21 +103,28 @@ def emulator_page_router(app: App, emulator: EmulatorState, emulator_prefix: str
 
     @router.get("/api/config")
     def config() -> JSONDict:
-        """What the page needs to talk to the emulator: the control API's address and the system bot's id."""
-        return {"control_url": f"{emulator_prefix}/_emulator", "bot_id": _bot_id(app), "poll_ms": 700}
+        """What the page needs to talk to the emulator: the control API's address, the system bot's id and the bots
+        to choose from."""
+        return {
+            "control_url": f"{emulator_prefix}/_emulator",
+            "bot_id": _bot_id(app),
+            "bots": _bots(app),
+            "poll_ms": 700,
+        }
 
     @router.get("/api/people")
-    def people() -> list[JSONDict]:
-        """Active persons with a chat of the system bot, by name, then a guest with an unlinked chat."""
+    def people(bot: str = Query(SYSTEM_BOT, max_length=64)) -> list[JSONDict]:
+        """Active persons with a chat of ``bot`` (the system bot by default), by name, then a guest with a chat
+        no bot has linked."""
         statement = (
             select(Person, TelegramChat.chat_id)
             .join(TelegramChat, col(TelegramChat.person_id) == col(Person.id))
-            .where(TelegramChat.bot == SYSTEM_BOT, col(Person.active).is_(True))
+            .where(TelegramChat.bot == bot, col(Person.active).is_(True))
             .order_by(col(Person.full_name), col(Person.id))
         )
         with app.read_session() as session:
             rows = [(person.id, person.full_name, chat_id) for person, chat_id in session.exec(statement)]
-            linked_ids = session.exec(select(TelegramChat.chat_id).where(TelegramChat.bot == SYSTEM_BOT)).all()
+            linked_ids = session.exec(select(TelegramChat.chat_id)).all()
         linked = {int(chat_id) for chat_id in linked_ids if chat_id.lstrip("-").isdigit()}
         found: list[JSONDict] = [
             {"person_id": person_id, "full_name": full_name, "chat_id": int(chat_id)}

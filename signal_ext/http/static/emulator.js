@@ -7,10 +7,12 @@
   const ui = {
     app: $("#app"), people: $("#people"), messages: $("#messages"), placeholder: $("#placeholder"),
     placeholderText: $("#placeholder-text"), keyboard: $("#keyboard"), composer: $("#composer"), text: $("#text"),
-    send: $("#send"), status: $("#status"), back: $("#back"), toast: $("#toast"),
+    send: $("#send"), status: $("#status"), back: $("#back"), toast: $("#toast"), bot: $("#bot"),
+    chatName: $("#chat-name"),
   };
   const state = {
     config: null,
+    bot: null,              // {bot_id, name, title}: the bot the page talks to
     people: [],
     peopleKey: "",
     current: null,          // {person_id, full_name, chat_id}
@@ -42,7 +44,8 @@
     request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
   const control = (path) => `${state.config.control_url}${path}`;
-  const withBot = (body) => (state.config.bot_id == null ? body : { ...body, bot: state.config.bot_id });
+  const botId = () => (state.bot == null ? state.config.bot_id : state.bot.bot_id);
+  const withBot = (body) => (botId() == null ? body : { ...body, bot: botId() });
 
   // --- small DOM helpers ------------------------------------------------------------------------------------
 
@@ -369,7 +372,7 @@
     const generation = state.generation;
     const person = state.current;
     try {
-      const botFilter = state.config.bot_id == null ? "" : `&bot_id=${state.config.bot_id}`;
+      const botFilter = botId() == null ? "" : `&bot_id=${botId()}`;
       const list = await request(control(`/chats/${person.chat_id}/messages?incoming=true${botFilter}`));
       if (generation === state.generation) {
         render(list);
@@ -452,7 +455,8 @@
     for (const item of ui.people.querySelectorAll(".person")) {
       item.setAttribute("aria-current", String(item.dataset.chatId === String(person.chat_id)));
     }
-    history.replaceState(null, "", `#chat=${person.chat_id}`);
+    const botHash = state.bot == null ? "" : `&bot=${encodeURIComponent(state.bot.name)}`;
+    history.replaceState(null, "", `#chat=${person.chat_id}${botHash}`);
     if (window.matchMedia("(min-width: 721px)").matches) ui.text.focus();
     clearTimeout(state.timer);
     poll();
@@ -487,12 +491,16 @@
 
   async function loadPeople() {
     let people;
+    let asked = null;
     try {
-      people = await request("/emulator/api/people");
+      asked = state.bot;
+      const bot = asked == null ? "" : `?bot=${encodeURIComponent(asked.name)}`;
+      people = await request(`/emulator/api/people${bot}`);
     } catch (error) {
       if (state.people.length === 0) toast(`Не удалось загрузить сотрудников: ${error.message}`);
       return;
     }
+    if (asked !== state.bot) return; // the bot was switched meanwhile: that answer is another bot's
     const key = JSON.stringify(people);
     if (key === state.peopleKey) return;
     state.peopleKey = key;
@@ -503,6 +511,41 @@
       const same = people.find((p) => p.chat_id === state.current.chat_id);
       if (same != null) state.current = same;
       setStatus(chatStatus(), false);
+    }
+  }
+
+  // The bot picker: the system bot and the directory's bots; a switch keeps the chat when the person has one there.
+  function renderBots() {
+    ui.bot.replaceChildren();
+    for (const bot of state.config.bots || []) {
+      const option = el("option", "", String(bot.title));
+      option.value = String(bot.name);
+      option.selected = state.bot != null && bot.name === state.bot.name;
+      ui.bot.append(option);
+    }
+    ui.bot.disabled = (state.config.bots || []).length < 2;
+  }
+
+  async function chooseBot(name) {
+    const bot = (state.config.bots || []).find((b) => b.name === name);
+    if (bot == null) return;
+    state.bot = bot;
+    ui.chatName.textContent = String(bot.title);
+    const chatId = state.current == null ? null : state.current.chat_id;
+    state.peopleKey = "";
+    await loadPeople();
+    const same = chatId == null ? null : state.people.find((p) => p.chat_id === chatId);
+    if (same != null) {
+      select(same);
+    } else if (state.current != null) {
+      state.current = null;
+      state.generation += 1;
+      clearTimeout(state.timer);
+      ui.messages.replaceChildren();
+      ui.text.disabled = true;
+      ui.send.disabled = true;
+      setStatus("выберите сотрудника", false);
+      showPlaceholder("choose");
     }
   }
 
@@ -523,9 +566,15 @@
       toast(`Не удалось загрузить настройки: ${error.message}`);
       return;
     }
+    const bots = state.config.bots || [];
+    const wantedBot = /[#&]bot=([^&]+)/.exec(location.hash);
+    state.bot = (wantedBot && bots.find((b) => b.name === decodeURIComponent(wantedBot[1]))) || bots[0] || null;
+    if (state.bot != null) ui.chatName.textContent = String(state.bot.title);
+    renderBots();
+    ui.bot.addEventListener("change", () => chooseBot(ui.bot.value));
     await loadPeople();
     setInterval(loadPeople, 5000);
-    const wanted = /^#chat=(-?\d+)$/.exec(location.hash);
+    const wanted = /^#chat=(-?\d+)(&|$)/.exec(location.hash);
     const person = wanted && state.people.find((p) => String(p.chat_id) === wanted[1]);
     if (person) select(person);
   }
