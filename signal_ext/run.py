@@ -6,6 +6,7 @@ A bot without a token talks to the built-in Bot API emulator, served by the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -15,8 +16,8 @@ import uvicorn
 from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
-from signal_ext.bots.directory import list_bots
-from signal_ext.bots.keyword_bot import KeywordBot
+from signal_ext.bots.directory_bots import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
+from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
 from signal_ext.channels.setup import rate_limiter
@@ -29,8 +30,6 @@ from signal_ext.telegram_emulator import EmulatorState
 
 log = logging.getLogger("signal_ext.run")
 EMULATOR_TOKEN = "100000:signal-system-bot-on-the-built-in-emulator"
-EMULATOR_BOT_BASE = 200000
-"""A directory bot without a token runs on the emulator as bot id EMULATOR_BOT_BASE + its record id."""
 
 
 @dataclass
@@ -43,6 +42,7 @@ class Running:
     runner: BotRunner
     server: uvicorn.Server
     server_task: asyncio.Task[None]
+    watch_task: asyncio.Task[None]  # keeps the directory's bots in line with the ``bot`` table
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -82,25 +82,10 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
     await runner.start(
         SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
     )
-    await _start_directory_bots(app, runner, emulator is not None)
-    return Running(app, url, emulator, runner, server, server_task)
-
-
-async def _start_directory_bots(app: App, runner: BotRunner, on_emulator: bool) -> None:
-    """Starts every other bot of the directory; one that fails to start is logged and the rest go on."""
-    with app.read_session() as session:
-        bots = [(bot.id or 0, bot.name, bot.token) for bot in list_bots(session) if not bot.is_system]
-    for bot_id, name, token in bots:
-        if token is None and not on_emulator:
-            log.warning("bot %s has no token and the emulator is off: not started", name)
-            continue
-        keyword_bot = KeywordBot(app, name)
-        try:
-            await runner.start(
-                name, token or f"{200000 + bot_id}:signal-emulator-bot", keyword_bot.on_message, keyword_bot.on_press
-            )
-        except Exception:  # one bot's bad token must not keep the service from starting
-            log.exception("bot %s did not start", name)
+    directory = DirectoryBots(app, runner, emulator is not None, lambda name: _webhook(settings, name))
+    await directory.sync()
+    watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
+    return Running(app, url, emulator, runner, server, server_task, watch_task)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:
@@ -114,6 +99,9 @@ def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | Non
 
 async def stop_service(running: Running) -> None:
     """Stops the bots (finishing the updates in hand), then the HTTP server, then releases the channels."""
+    running.watch_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running.watch_task
     await running.runner.stop_all()
     running.server.should_exit = True
     await running.server_task

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     telegram_chat_rate_per_second: float = 1.0
     telegram_group_rate_per_minute: float = 20.0
 
+    bots_reload_seconds: float = Field(default=5.0, gt=0)
+    """How often ``run`` re-reads the bots directory to start new bots and stop deleted ones."""
+
     dispatch_interval_seconds: float = 1.0
     dispatch_max_attempts: int = 8
     dispatch_lease_seconds: float = 120.0

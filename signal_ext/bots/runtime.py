@@ -115,14 +115,20 @@ class BotRunner:
         await application.update_queue.put(Update.de_json(payload, application.bot))
         return True
 
+    async def stop(self, name: str) -> None:
+        """Stops bot ``name`` (if it runs), letting the updates in hand finish."""
+        application = self.running.pop(name, None)
+        if application is None:
+            return
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
     async def stop_all(self) -> None:
         """Stops every bot, letting the updates in hand finish."""
-        for name, application in list(self.running.items()):
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            del self.running[name]
+        for name in list(self.running):
+            await self.stop(name)
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

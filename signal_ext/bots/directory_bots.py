@@ -1,0 +1,82 @@
+"""The directory's bots (all but the system bot) kept running as the directory says, without a restart.
+
+Every ``reload_seconds`` the directory is read: a new bot is started, a deleted one stopped, one whose token
+changed restarted; the others are not touched. A bot's card, texts and keywords are read per message anyway."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from signal_ext.bootstrap import App
+from signal_ext.bots.directory import list_bots
+from signal_ext.bots.keyword_bot import KeywordBot
+from signal_ext.bots.runtime import BotRunner
+
+log = logging.getLogger("signal_ext.bots.directory")
+EMULATOR_BOT_BASE = 200000
+"""A directory bot without a token runs on the emulator as bot id EMULATOR_BOT_BASE + its record id."""
+
+
+def emulator_token(bot_id: int) -> str:
+    """The token a directory bot without its own token uses on the built-in emulator."""
+    return f"{EMULATOR_BOT_BASE + bot_id}:signal-emulator-bot"
+
+
+@dataclass
+class DirectoryBots:
+    """Starts and stops the directory's bots on ``runner`` to match the ``bot`` table."""
+
+    app: App
+    runner: BotRunner
+    on_emulator: bool
+    webhook: Callable[[str], tuple[str, str] | None] = lambda _name: None
+    started: dict[str, str] = field(default_factory=dict)  # bot name → the token it runs with
+
+    def wanted(self) -> dict[str, str]:
+        """Bot name → token of every bot that should run now."""
+        with self.app.read_session() as session:
+            bots = [(bot.id or 0, bot.name, bot.token) for bot in list_bots(session) if not bot.is_system]
+        wanted: dict[str, str] = {}
+        for bot_id, name, token in bots:
+            if token is None and not self.on_emulator:
+                if name not in self.started:
+                    log.warning("bot %s has no token and the emulator is off: not started", name)
+                continue
+            wanted[name] = token or emulator_token(bot_id)
+        return wanted
+
+    async def sync(self) -> None:
+        """Brings the running bots in line with the directory; one bot's failure does not stop the others."""
+        wanted = await asyncio.to_thread(self.wanted)
+        for name, token in list(self.started.items()):
+            if wanted.get(name) != token:
+                await self._stop(name)
+        for name, token in wanted.items():
+            if name not in self.started:
+                await self._start(name, token)
+
+    async def watch(self, every_seconds: float) -> None:
+        """Syncs every ``every_seconds`` until cancelled."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.sync()
+            except Exception:  # a database hiccup must not end the watching
+                log.exception("reading the bots directory failed")
+
+    async def _start(self, name: str, token: str) -> None:
+        handlers = KeywordBot(self.app, name)
+        try:
+            await self.runner.start(name, token, handlers.on_message, handlers.on_press, self.webhook(name))
+        except Exception:  # one bot's bad token must not keep the others from running
+            log.exception("bot %s did not start", name)
+            return
+        self.started[name] = token
+
+    async def _stop(self, name: str) -> None:
+        del self.started[name]
+        await self.runner.stop(name)
+        log.info("bot %s stopped", name)

@@ -1,0 +1,70 @@
+"""A running service picks up the bots directory's changes without a restart, and the other bots keep answering."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from signal_ext.bots.directory import add_bot, find_bot, set_token
+from signal_ext.bots.models import BotCreate
+from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
+from signal_ext.settings import Settings
+from signal_ext.telegram_emulator import EmulatorState
+
+SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
+CHAT = 31_001
+NEW_TOKEN = "555000:a-token-given-while-the-service-runs"
+
+
+async def _reply(state: EmulatorState, bot: int, text: str) -> str:
+    """What ``bot`` answers ``text`` in the test chat (waits up to 10 s)."""
+    before = len(state.messages(CHAT))
+    state.push_user_message(CHAT, text, bot=bot)
+    deadline = time.monotonic() + 10
+    while True:
+        answers = [m for m in state.messages(CHAT)[before:] if m.outgoing and m.bot_id == bot]
+        if answers:
+            return answers[0].text or ""
+        if time.monotonic() > deadline:
+            raise AssertionError(f"bot {bot} did not answer {text!r}")
+        await asyncio.sleep(0.02)
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(what)
+        await asyncio.sleep(0.05)
+
+
+def test_a_bot_added_or_given_a_token_while_running_is_picked_up(database_url: str) -> None:
+    async def story() -> None:
+        settings = Settings(database_url=database_url, bots_reload_seconds=0.2, telegram_rate_per_second=0)
+        running: Running = await start_service(settings, "127.0.0.1", 0)
+        try:
+            state = running.emulator
+            assert state is not None
+            assert "ключ" in (await _reply(state, SYSTEM_BOT_ID, "Мой ключ")).lower()
+
+            with running.app.open_session() as session:
+                bot = add_bot(session, BotCreate(name="sales", description="Отдел продаж"))
+                session.commit()
+                bot_id = EMULATOR_BOT_BASE + (bot.id or 0)
+            await _until(lambda: "sales" in running.runner.running, "the new bot was not started")
+            assert "Отдел продаж" in await _reply(state, bot_id, "/start")
+
+            with running.app.open_session() as session:
+                set_token(session, find_bot(session, "sales"), NEW_TOKEN)
+                session.commit()
+            await _until(
+                lambda: "sales" in running.runner.running and running.runner.running["sales"].bot.token == NEW_TOKEN,
+                "the bot was not restarted with its new token",
+            )
+            assert "Отдел продаж" in await _reply(state, int(NEW_TOKEN.split(":")[0]), "/start")
+            assert "ключ" in (await _reply(state, SYSTEM_BOT_ID, "Мой ключ")).lower()  # untouched throughout
+        finally:
+            await stop_service(running)
+
+    asyncio.run(story())
