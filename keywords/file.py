@@ -19,6 +19,7 @@ from keywords.errors import KeywordFileError
 from keywords.matching import normalise, split_words
 from keywords.models import KeywordKind
 from processes.validation import describe_error
+from processes.yaml_text import compose_yaml, load_yaml
 
 AlgorithmExists = Callable[[str], bool]
 
@@ -138,8 +139,7 @@ def read_keyword_file(path: Path, algorithm_exists: AlgorithmExists) -> KeywordF
 def parse_keyword_file(text: str, algorithm_exists: AlgorithmExists, source: str = "<text>") -> KeywordFile:
     """Parses keyword YAML ``text``; ``algorithm_exists(name)`` tells whether a named algorithm is known."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -150,14 +150,14 @@ def parse_keyword_file(text: str, algorithm_exists: AlgorithmExists, source: str
         parsed = KeywordFile.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        raise _error(source, root, data, first["loc"], describe_error(first)) from error
+        raise _error(source, compose_yaml(text), data, first["loc"], describe_error(first)) from error
     problem = first_problem(parsed.keywords, algorithm_exists)
     if problem is not None:
         indices, detail = problem
         loc: list[Any] = ["keywords"]
         for depth, index in enumerate(indices):
             loc += ["choices", index] if depth else [index]
-        raise _error(source, root, data, tuple(loc), detail)
+        raise _error(source, compose_yaml(text), data, tuple(loc), detail)
     return parsed
 
 

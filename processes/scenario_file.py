@@ -13,6 +13,7 @@ from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
 from processes.rule_spec import RuleSpec, TemplateCheck
 from processes.validation import describe_error
+from processes.yaml_text import compose_yaml, load_yaml
 
 
 class _Strict(BaseModel):
@@ -116,8 +117,7 @@ def parse_scenarios(text: str, source: str = "<text>") -> list[ScenarioSpec]:
 def parse_scenario_file(text: str, source: str = "<text>", check_template: TemplateCheck | None = None) -> ScenarioFile:
     """Parses scenario YAML ``text``; ``source`` names it in error messages."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.context_mark or error.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -129,7 +129,7 @@ def parse_scenario_file(text: str, source: str = "<text>", check_template: Templ
     except ValidationError as error:
         first = error.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
-        line = _line_of(root, first["loc"])
+        line = _line_of(compose_yaml(text), first["loc"])
         raise ScenarioFileError(source, line, f"{location}: {describe_error(first)}") from error
 
 
