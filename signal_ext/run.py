@@ -43,6 +43,7 @@ class Running:
     server: uvicorn.Server
     server_task: asyncio.Task[None]
     watch_task: asyncio.Task[None]  # keeps the directory's bots in line with the ``bot`` table
+    system: SystemBot
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -85,7 +86,7 @@ async def start_service(settings: Settings, host: str, port: int) -> Running:
     directory = DirectoryBots(app, runner, emulator is not None, lambda name: _webhook(settings, name))
     await directory.sync()
     watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
-    return Running(app, url, emulator, runner, server, server_task, watch_task)
+    return Running(app, url, emulator, runner, server, server_task, watch_task, system)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:
@@ -103,6 +104,7 @@ async def stop_service(running: Running) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await running.watch_task
     await running.runner.stop_all()
+    running.system.close()
     running.server.should_exit = True
     await running.server_task
     await running.app.aclose()

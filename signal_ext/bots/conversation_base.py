@@ -92,13 +92,14 @@ class ConversationBase:
 
 
 _PERSON_OF_CHAT = (
-    select(Person)
-    .join(TelegramChat, col(TelegramChat.person_id) == col(Person.id))
-    .where(TelegramChat.bot == bindparam("bot"), TelegramChat.chat_id == bindparam("chat"))
+    select(Person.__table__)  # type: ignore[attr-defined]
+    .join(TelegramChat.__table__, col(TelegramChat.person_id) == col(Person.id))  # type: ignore[attr-defined]
+    .where(col(TelegramChat.bot) == bindparam("bot"), col(TelegramChat.chat_id) == bindparam("chat"))
 )
-"""Built once: every update of every chat asks it."""
+"""Built once, in SQLAlchemy Core: every update of every chat asks it."""
 
 
 def _linked_person(session: Session, bot: str, chat_id: str) -> Person | None:
-    person = session.exec(_PERSON_OF_CHAT, params={"bot": bot, "chat": chat_id}).first()
+    row = session.connection().execute(_PERSON_OF_CHAT, {"bot": bot, "chat": chat_id}).first()
+    person = None if row is None else Person(**row._mapping)
     return person if person is not None and person.active else None

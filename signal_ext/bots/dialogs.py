@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, bindparam
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, delete, insert, select, update
+from sqlmodel import Field, Session, SQLModel
 
 from processes.timeutil import UTCDateTime, utcnow
 
@@ -25,24 +25,35 @@ class DialogState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-_STEP_OF_CHAT = select(DialogState).where(DialogState.bot == bindparam("bot"), DialogState.chat_id == bindparam("chat"))
-"""Built once: every update of every chat asks it."""
+_TABLE = DialogState.__table__  # type: ignore[attr-defined]
+_OF_CHAT = (_TABLE.c.bot == bindparam("of_bot")) & (_TABLE.c.chat_id == bindparam("of_chat"))
+_READ = select(_TABLE).where(_OF_CHAT)
+_UPDATE = (
+    update(_TABLE)
+    .where(_OF_CHAT)
+    .values(step=bindparam("to_step"), data=bindparam("to_data"), updated_at=bindparam("at"))
+)
+_DELETE = delete(_TABLE).where(_OF_CHAT)
+"""Built once, in SQLAlchemy Core: every update of every chat reads its step, and many move it."""
 
 
 def current_step(session: Session, bot: str, chat_id: str) -> DialogState | None:
-    """The open dialog step of the chat, if any."""
-    return session.exec(_STEP_OF_CHAT, params={"bot": bot, "chat": chat_id}).first()
+    """The open dialog step of the chat, if any (a detached copy: change it with :func:`set_step`)."""
+    row = session.connection().execute(_READ, {"of_bot": bot, "of_chat": chat_id}).first()
+    return None if row is None else DialogState(**row._mapping)
 
 
 def set_step(session: Session, bot: str, chat_id: str, step: str, data: dict[str, Any]) -> None:
     """Opens (or moves) the chat's dialog to ``step`` with ``data``; the caller commits."""
-    state = current_step(session, bot, chat_id) or DialogState(bot=bot, chat_id=chat_id, step=step)
-    state.step, state.data, state.updated_at = step, dict(data), utcnow()
-    session.add(state)
+    now, connection = utcnow(), session.connection()
+    moved = connection.execute(
+        _UPDATE, {"of_bot": bot, "of_chat": chat_id, "to_step": step, "to_data": data, "at": now}
+    )
+    if moved.rowcount == 0:
+        row = {"bot": bot, "chat_id": chat_id, "step": step, "data": dict(data), "updated_at": now}
+        connection.execute(insert(_TABLE), row)
 
 
 def end_dialog(session: Session, bot: str, chat_id: str) -> None:
     """Closes the chat's dialog; the caller commits."""
-    state = current_step(session, bot, chat_id)
-    if state is not None:
-        session.delete(state)
+    session.connection().execute(_DELETE, {"of_bot": bot, "of_chat": chat_id})

@@ -23,8 +23,9 @@ from signal_ext.bots.keyword_replies import BotReply, KeywordChat
 from signal_ext.bots.keyword_state import TreeCache
 
 log = logging.getLogger("signal_ext.bots.keywords")
-RETRIES = 3
-"""How often a reply is re-sent after Telegram's 429 (the limiter waits ``retry_after`` in between)."""
+RETRIES = 10
+"""How often a reply is re-sent after Telegram's 429 (the limiter waits ``retry_after`` in between): a 429 says
+«later», not «never», so a reply is given up only after a sustained refusal."""
 MAX_TEXT = 4096  # Telegram's limit of one message
 _TAG = re.compile(r"<[^>]*>")
 

@@ -9,6 +9,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import (
@@ -29,8 +30,12 @@ from signal_ext.bots.dialogs import end_dialog
 from signal_ext.bots.texts_cache import TextsCache
 
 log = logging.getLogger("signal_ext.bots.system")
-RETRIES = 3
-"""How often a reply is re-sent after Telegram's 429 (the limiter waits ``retry_after`` in between)."""
+RETRIES = 10
+DATABASE_THREADS = 2
+"""Threads answering updates: one may wait on the database while the other works; more only contend for the GIL
+(bench/bot.py, 600 users: 6 threads ~213 updates/s, 2 threads ~237)."""
+"""How often a reply is re-sent after Telegram's 429 (the limiter waits ``retry_after`` in between): a 429 says
+«later», not «never», so a reply is given up only after a sustained refusal."""
 
 
 class SystemBot:
@@ -40,13 +45,18 @@ class SystemBot:
         self.app = app
         self.name = name
         self.texts = TextsCache(app.read_session)
+        self._threads = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix=f"bot-{name}")
+
+    def close(self) -> None:
+        """Lets the bot's database threads go (after its application stopped)."""
+        self._threads.shutdown(wait=True)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message from a chat: dialog step, command, or unknown request."""
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None or message.text is None:
             return
-        replies = await asyncio.to_thread(self._safely, self._answer_text, str(chat.id), message.text)
+        replies = await self._in_thread(self._answer_text, str(chat.id), message.text)
         await self._send(context, chat.id, replies)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,9 +64,13 @@ class SystemBot:
         query, chat = update.callback_query, update.effective_chat
         if query is None or chat is None:
             return
-        replies = await asyncio.to_thread(self._safely, self._answer_press, str(chat.id), query.data or "")
+        replies = await self._in_thread(self._answer_press, str(chat.id), query.data or "")
         await query.answer()
         await self._send(context, chat.id, replies)
+
+    async def _in_thread(self, answer: Callable[[str, str], list[Reply]], chat_id: str, text: str) -> list[Reply]:
+        """The answer, worked out in one of the bot's database threads (the event loop never waits on SQL)."""
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self._safely, answer, chat_id, text)
 
     def _safely(self, answer: Callable[[str, str], list[Reply]], chat_id: str, text: str) -> list[Reply]:
         """The answer, or the bot's error text when something unexpected broke (the log gets the traceback)."""
