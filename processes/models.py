@@ -65,6 +65,9 @@ class PersonCreate(PersonBase):
 
 class Person(PersonBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    blocked: bool = False  # «Заблокирован»: the person's chats lose access until unblocked
+    blocked_reason: str = ""
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime)  # «Не беспокоить до»: non-critical waits
     roles: list[str] = _json_list()
     name_key: str = Field(default="", index=True, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -22,6 +22,10 @@ class BotBase(SQLModel):
     allow_code: bool = False  # «Разрешить выполнять программный код»
     auth_enabled: bool = False  # «Авторизация»
     auth_request_text: str = ""  # «Запрос авторизации»; empty = the texts table's «auth_request»
+    auth_algorithm: str | None = Field(default=None, max_length=128)  # step 1 of the chain: registers by data
+    auth_scenario: str | None = Field(default=None, max_length=300)  # step 2: a process decides
+    auth_responsible_id: int | None = Field(default=None, foreign_key="person.id")  # step 3: a person decides
+    auth_kind: str = Field(default="user", max_length=16)  # what a registration links to by default (PersonKind)
 
 
 class BotCreate(BotBase):

@@ -33,6 +33,8 @@ class TelegramChat(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     chat_id: str = Field(max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # deauthorized (person deleted/blocked)
+    revoked_reason: str = ""  # «deleted» / «blocked»: told on the chat's next message
 
 
 class NotificationRule(SQLModel, table=True):
@@ -53,6 +55,7 @@ class NotificationRule(SQLModel, table=True):
     attachments: bool = False
     enabled: bool = True
     lead_minutes: int = 60
+    critical: bool = False  # delivered even while the recipient pauses notifications
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -67,6 +70,7 @@ class OutboxMessage(SQLModel, table=True):
     event_uid: str | None = Field(default=None, max_length=32)
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     channel: str = Field(max_length=32)
+    bot: str | None = Field(default=None, max_length=64)  # telegram: which bot sends it (None = the system bot)
     address: str | None = Field(default=None, max_length=320)
     subject: str = ""
     body: str = ""

@@ -10,6 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlmodel import Session, create_engine
 
+import algorithms.models  # noqa: F401  (registers the algorithm tables)
+import auth.models  # noqa: F401  (registers the registration table)
+import keywords.models  # noqa: F401  (registers the keyword table)
 import processes.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 import signal_ext.bots.dialogs  # registers the dialog table
 import signal_ext.bots.invites  # registers the invite table

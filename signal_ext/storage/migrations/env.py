@@ -5,6 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import algorithms.models  # noqa: F401  (registers the algorithm tables)
+import auth.models  # noqa: F401  (registers the registration table)
+import keywords.models  # noqa: F401  (registers the keyword table)
 import processes.models  # noqa: F401  (registers the tables)
 import signal_ext.bots.dialogs  # registers the dialog table
 import signal_ext.bots.invites  # registers the invite table
