@@ -14,6 +14,7 @@ from algorithms.service import AlgorithmService
 from processes.bus import EventBus
 from processes.services import ProcessService
 from processes.timeutil import utcnow
+from signal_ext.channels.bot_channels import BotChannels
 from signal_ext.channels.registry import ChannelRegistry
 from signal_ext.channels.setup import build_channels
 from signal_ext.notifications.dispatcher import Dispatcher, RetryPolicy
@@ -38,6 +39,7 @@ class App:
     channels: ChannelRegistry
     dispatcher: Dispatcher
     algorithms: AlgorithmService
+    bot_channels: BotChannels
     clock: Callable[[], datetime] = field(default=utcnow)
 
     def close(self) -> None:
@@ -48,6 +50,7 @@ class App:
     async def aclose(self) -> None:
         """Releases the channels' connections (call from the event loop that used them)."""
         await self.channels.aclose()
+        await self.bot_channels.aclose()
 
     def deadline_leads(self) -> list[int]:
         """The lead times (minutes) of the enabled «deadline approaching» rules."""
@@ -72,8 +75,12 @@ def bootstrap(
     bus.subscribe(NotificationEngine(templates, settings.zone))
     processes = ProcessService(open_session, bus, clock)
     channels = build_channels(settings)
+    read_session = read_session_factory(engine)
+    bot_channels = BotChannels(settings, read_session)
     policy = RetryPolicy(max_attempts=settings.dispatch_max_attempts)
-    dispatcher = Dispatcher(open_session, channels, policy, settings.dispatch_lease_seconds, clock=clock)
+    dispatcher = Dispatcher(
+        open_session, channels, policy, settings.dispatch_lease_seconds, clock=clock, bot_channels=bot_channels
+    )
     limits = Limits(timeout_seconds=settings.algorithm_timeout_seconds, memory_mb=settings.algorithm_memory_mb)
     runner = AlgorithmRunner(limits, workers=settings.algorithm_workers)  # starts its workers on the first run
     algorithms = AlgorithmService(open_session, processes, runner, settings.zone)
@@ -81,12 +88,13 @@ def bootstrap(
         settings,
         engine,
         open_session,
-        read_session_factory(engine),
+        read_session,
         bus,
         processes,
         templates,
         channels,
         dispatcher,
         algorithms,
+        bot_channels,
         clock,
     )

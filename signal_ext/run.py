@@ -16,10 +16,11 @@ import uvicorn
 from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
-from signal_ext.bots.directory_bots import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
 from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
+from signal_ext.channels.bot_channels import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
+from signal_ext.channels.bot_channels import EMULATOR_TOKEN as EMULATOR_TOKEN  # tests use it
 from signal_ext.channels.setup import rate_limiter
 from signal_ext.channels.telegram import TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
@@ -29,7 +30,6 @@ from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
 
 log = logging.getLogger("signal_ext.run")
-EMULATOR_TOKEN = "100000:signal-system-bot-on-the-built-in-emulator"
 
 
 @dataclass

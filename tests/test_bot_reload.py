@@ -1,4 +1,5 @@
-"""A running service picks up the bots directory's changes without a restart, and the other bots keep answering."""
+"""A running service picks up the bots directory's changes without a restart, and the other bots keep answering;
+the outbox sends a directory bot's messages with that bot."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from sqlmodel import select
+
 from signal_ext.bots.directory import add_bot, find_bot, set_token
 from signal_ext.bots.models import BotCreate
+from signal_ext.notifications.models import MessageStatus, OutboxMessage
 from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
+from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
 
@@ -64,6 +69,41 @@ def test_a_bot_added_or_given_a_token_while_running_is_picked_up(database_url: s
             )
             assert "Отдел продаж" in await _reply(state, int(NEW_TOKEN.split(":")[0]), "/start")
             assert "ключ" in (await _reply(state, SYSTEM_BOT_ID, "Мой ключ")).lower()  # untouched throughout
+        finally:
+            await stop_service(running)
+
+    asyncio.run(story())
+
+
+def test_an_outbox_message_of_a_directory_bot_goes_out_with_that_bot(database_url: str) -> None:
+    async def story() -> None:
+        settings = Settings(database_url=database_url, telegram_rate_per_second=0)
+        running: Running = await start_service(settings, "127.0.0.1", 0)
+        try:
+            state = running.emulator
+            assert state is not None
+            with running.app.open_session() as session:
+                bot = add_bot(session, BotCreate(name="sales"))
+                session.add(
+                    OutboxMessage(
+                        idempotency_key="t:1",
+                        channel="telegram",
+                        bot="sales",
+                        address=str(CHAT),
+                        body="<b>Заявка</b> принята",
+                    )
+                )
+                session.add(
+                    OutboxMessage(idempotency_key="t:2", channel="telegram", bot="nobody", address=str(CHAT), body="x")
+                )
+                session.commit()
+                sales_id = EMULATOR_BOT_BASE + (bot.id or 0)
+            await dispatch_round(running.app)
+            [message] = [m for m in state.messages(CHAT) if m.outgoing]
+            assert (message.bot_id, message.text) == (sales_id, "Заявка принята")
+            with running.app.read_session() as session:
+                unknown = session.exec(select(OutboxMessage).where(OutboxMessage.bot == "nobody")).one()
+            assert unknown.status == MessageStatus.PENDING and "бота nobody не настроен" in unknown.last_error
         finally:
             await stop_service(running)
 

@@ -14,15 +14,9 @@ from signal_ext.bootstrap import App
 from signal_ext.bots.directory import list_bots
 from signal_ext.bots.keyword_bot import KeywordBot
 from signal_ext.bots.runtime import BotRunner
+from signal_ext.channels.bot_channels import emulator_token
 
 log = logging.getLogger("signal_ext.bots.directory")
-EMULATOR_BOT_BASE = 200000
-"""A directory bot without a token runs on the emulator as bot id EMULATOR_BOT_BASE + its record id."""
-
-
-def emulator_token(bot_id: int) -> str:
-    """The token a directory bot without its own token uses on the built-in emulator."""
-    return f"{EMULATOR_BOT_BASE + bot_id}:signal-emulator-bot"
 
 
 @dataclass
@@ -69,8 +63,11 @@ class DirectoryBots:
 
     async def _start(self, name: str, token: str) -> None:
         handlers = KeywordBot(self.app, name)
+        # Replies and the outbox's messages of this bot share one limiter: one token, one set of Telegram limits.
+        channel = await asyncio.to_thread(self.app.bot_channels.get, name)
+        shared = channel.bot.rate_limiter if channel is not None else None
         try:
-            await self.runner.start(name, token, handlers.on_message, handlers.on_press, self.webhook(name))
+            await self.runner.start(name, token, handlers.on_message, handlers.on_press, self.webhook(name), shared)
         except Exception:  # one bot's bad token must not keep the others from running
             log.exception("bot %s did not start", name)
             return

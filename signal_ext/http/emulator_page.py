@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from processes.models import Person
 from signal_ext.bootstrap import App
 from signal_ext.bots.directory import list_bots
+from signal_ext.channels.bot_channels import EMULATOR_BOT_BASE
 from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
 from signal_ext.telegram_emulator import EmulatorState
 
@@ -50,8 +51,6 @@ def _bot_id(app: App) -> int | None:
 
 def _bots(app: App) -> list[JSONDict]:
     """The bots to talk to: the system bot first, then the directory's bots by their id on the emulator."""
-    from signal_ext.run import EMULATOR_BOT_BASE  # run imports this module's app: import at call time
-
     found: list[JSONDict] = [{"bot_id": _bot_id(app), "name": SYSTEM_BOT, "title": SYSTEM_TITLE}]
     with app.read_session() as session:
         for bot in list_bots(session):

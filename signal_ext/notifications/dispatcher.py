@@ -13,21 +13,25 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, and_, or_, select, update
 from sqlmodel import Session, SQLModel
 
+if TYPE_CHECKING:
+    from signal_ext.channels.bot_channels import BotChannels
+
 from processes.timeutil import utcnow
 from signal_ext.channels.base import (
     Button,
+    Channel,
     DeliveryResult,
     DeliveryStatus,
     OutgoingAttachment,
     OutgoingMessage,
 )
 from signal_ext.channels.registry import ChannelRegistry
-from signal_ext.notifications.models import MessageStatus
+from signal_ext.notifications.models import SYSTEM_BOT, MessageStatus
 
 OUTBOX: Table = SQLModel.metadata.tables["outbox"]
 ATTACHMENTS: Table = SQLModel.metadata.tables["attachment"]
@@ -70,9 +74,11 @@ class Dispatcher:
         lease_seconds: float = 120.0,
         concurrency: int = 16,
         clock: Callable[[], datetime] = utcnow,
+        bot_channels: BotChannels | None = None,
     ) -> None:
         self._open_session = open_session
         self._channels = channels
+        self._bot_channels = bot_channels
         self._policy = policy or RetryPolicy()
         self._lease = timedelta(seconds=lease_seconds)
         self._concurrency = concurrency
@@ -133,10 +139,18 @@ class Dispatcher:
                 session.commit()
             return rows
 
+    async def _channel(self, row: dict[str, Any]) -> Channel | None:
+        """The row's channel; a telegram row of a directory bot goes out with that bot's token."""
+        bot = row.get("bot")
+        if row["channel"] != "telegram" or bot in (None, SYSTEM_BOT) or self._bot_channels is None:
+            return self._channels.get(row["channel"])
+        return await asyncio.to_thread(self._bot_channels.get, bot)
+
     async def _send(self, row: dict[str, Any]) -> DeliveryResult:
-        channel = self._channels.get(row["channel"])
+        channel = await self._channel(row)
         if channel is None:
-            return DeliveryResult.retry(f"Канал {row['channel']} не настроен")
+            where = f"бота {row['bot']}" if row.get("bot") else row["channel"]
+            return DeliveryResult.retry(f"Канал {where} не настроен")
         if not row["address"]:
             return DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
         message = OutgoingMessage(
@@ -180,9 +194,9 @@ class Dispatcher:
 
 
 def _by_address(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
     for row in sorted(rows, key=lambda r: (r["send_at"], r["id"])):
-        groups.setdefault((row["channel"], row["address"]), []).append(row)
+        groups.setdefault((row["channel"], row.get("bot"), row["address"]), []).append(row)
     return list(groups.values())
 
 
