@@ -47,6 +47,8 @@ class RuleSpec(BaseModel):
     subject: str = ""
     attachments: bool = False
     enabled: bool = True
+    critical: bool = False
+    """Delivered at once even while the recipient pauses notifications («Не беспокоить»)."""
     lead: int = 60
     """For ``task.deadline_approaching``: how long before the deadline, in minutes («1h», «1d»)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -13,6 +14,8 @@ class Command(StrEnum):
     MY_TASKS = "my_tasks"
     NEW_TASK = "new_task"
     NEW_PROCESS = "new_process"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 ALIASES: dict[Command, tuple[str, ...]] = {
@@ -46,3 +49,23 @@ def command_of(text: str) -> tuple[Command, str] | None:
         stripped = first
     command = _BY_ALIAS.get(normalise(stripped))
     return (command, "") if command is not None else None
+
+
+_PAUSE = re.compile(r"^\s*(?:/pause(?:@\S+)?|пауза|не\s+беспокоить)(?:\s+(?P<rest>.*))?$", re.IGNORECASE | re.DOTALL)
+_PAUSE_TIME = re.compile(r"(?:до|на)\s|\d", re.IGNORECASE)
+_RESUME = frozenset(normalise(alias) for alias in ("Возобновить", "/resume"))
+
+
+def pause_command_of(text: str) -> tuple[Command, str] | None:
+    """The system bot's pause commands: «Пауза», «Не беспокоить [до] ВРЕМЯ» (the argument), «Возобновить».
+
+    Kept out of :data:`ALIASES`: constructor bots leave these words to their keywords."""
+    if normalise(text) in _RESUME or normalise(text.split("@", 1)[0]) in _RESUME:
+        return Command.RESUME, ""
+    match = _PAUSE.match(text)
+    if match is None:
+        return None
+    rest = (match["rest"] or "").strip()
+    if rest and text.strip()[:5].casefold() == "пауза" and not _PAUSE_TIME.match(rest):
+        return None  # «Пауза в работе, …» typed as a task description is not a command
+    return Command.PAUSE, rest

@@ -14,11 +14,14 @@ from signal_ext.bots.invites import redeem_invite
 from signal_ext.bots.task_dialogs import TaskDialogs
 from signal_ext.bots.texts import BotTexts
 from signal_ext.bots.texts_cache import read_texts
+from signal_ext.lifecycle.access import ChatState, forget_revoked
+from signal_ext.lifecycle.pause_dialog import PAUSE_STEP, PauseDialogs
+from signal_ext.lifecycle.persons import MENU_RESTORE
 
 __all__ = ["Conversation", "Reply"]
 
 
-class Conversation(TaskDialogs, CreationDialogs):
+class Conversation(TaskDialogs, CreationDialogs, PauseDialogs):
     """What the system bot says to one chat: commands, button presses and the answers to open dialog steps."""
 
     @staticmethod
@@ -29,6 +32,22 @@ class Conversation(TaskDialogs, CreationDialogs):
                 return read_texts(session, bot).get("error")
         except Exception:
             return BotTexts().get("error")
+
+    def lifecycle_gate(self) -> tuple[list[Reply], bool]:
+        """What the chat's lifecycle says before anything else, and whether that is the whole answer: a blocked
+        person's chat gets only the «blocked» text; a revoked chat is told «deauthorized» once and then answered as
+        an unlinked chat; the first message after an unblock brings the reply menu back."""
+        if self.access.state is ChatState.BLOCKED:
+            return [Reply(self.say("blocked", reason=self.access.reason or "не указана"), menu=False)], True
+        if self.access.state is ChatState.REVOKED and self.access.chat_row is not None:
+            with self.app.open_session() as session:
+                told = forget_revoked(session, self.access.chat_row)
+            return ([Reply(self.say("deauthorized"), menu=False)] if told else []), False
+        if self.step is not None and self.step.step == MENU_RESTORE:
+            self._end()
+            self.step = None
+            return ([self.menu_shown()] if self.person is not None else []), False
+        return [], False
 
     def start(self, argument: str) -> list[Reply]:
         greeting = Reply(self.say("start", bot=self.bot, description=""))
@@ -90,6 +109,8 @@ class Conversation(TaskDialogs, CreationDialogs):
             return self._field_answer(step.data, text.strip())
         if step.step == "new_task":
             return self._new_task_text(text)
+        if step.step == PAUSE_STEP:
+            return self.pause_until(text)
         if step.step == "process_description":
             return self._start_process(int(step.data["scenario_id"]), text.strip())
         return [self.unknown()]

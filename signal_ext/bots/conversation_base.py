@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, select
 
 from processes.fields import FieldSpec
 from processes.models import Attachment, Person, Task
@@ -16,7 +17,7 @@ from signal_ext.bootstrap import App
 from signal_ext.bots.commands import Command
 from signal_ext.bots.dialogs import current_step, end_dialog, set_step
 from signal_ext.bots.texts_cache import TextsCache, read_texts
-from signal_ext.notifications.models import TelegramChat
+from signal_ext.lifecycle.access import CHATS, PERSONS, UNLINKED, ChatAccess, ChatState, access_from
 
 PAGE = 8
 MENU_LABELS = {
@@ -44,7 +45,7 @@ class ConversationBase:
     def __init__(self, app: App, bot: str, chat_id: str, texts: TextsCache | None = None) -> None:
         self.app, self.bot, self.chat_id = app, bot, chat_id
         with app.read_session() as session:
-            self.person = _linked_person(session, bot, chat_id)
+            self.person, self.access = _linked_person(session, bot, chat_id)
             self.texts = texts.get(bot, session) if texts is not None else read_texts(session, bot)
             self.step = current_step(session, bot, chat_id)
 
@@ -91,15 +92,24 @@ class ConversationBase:
             session.commit()
 
 
+_PERSON_COLUMNS = tuple(column.name for column in PERSONS.columns)
 _PERSON_OF_CHAT = (
-    select(Person.__table__)  # type: ignore[attr-defined]
-    .join(TelegramChat.__table__, col(TelegramChat.person_id) == col(Person.id))  # type: ignore[attr-defined]
-    .where(col(TelegramChat.bot) == bindparam("bot"), col(TelegramChat.chat_id) == bindparam("chat"))
+    core_select(PERSONS, CHATS.c.id.label("chat_row"), CHATS.c.revoked_at.label("chat_revoked_at"))
+    .join(CHATS, CHATS.c.person_id == PERSONS.c.id)
+    .where(CHATS.c.bot == bindparam("bot"), CHATS.c.chat_id == bindparam("chat"))
 )
 """Built once, in SQLAlchemy Core: every update of every chat asks it."""
 
 
-def _linked_person(session: Session, bot: str, chat_id: str) -> Person | None:
+def _linked_person(session: Session, bot: str, chat_id: str) -> tuple[Person | None, ChatAccess]:
+    """The chat's person when they may use the bot (linked, active, not blocked, chat not revoked), and the
+    chat's access (what the lifecycle gate answers a blocked or revoked chat)."""
     row = session.connection().execute(_PERSON_OF_CHAT, {"bot": bot, "chat": chat_id}).first()
-    person = None if row is None else Person(**row._mapping)
-    return person if person is not None and person.active else None
+    if row is None:
+        return None, UNLINKED
+    values = row._mapping
+    person = Person(**{name: values[name] for name in _PERSON_COLUMNS})
+    access = access_from(
+        values["chat_row"], person.id, person.active, person.blocked, person.blocked_reason, values["chat_revoked_at"]
+    )
+    return (person if access.state is ChatState.LINKED else None), access

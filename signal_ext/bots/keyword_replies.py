@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from algorithms.errors import ExpressionRefused
 from algorithms.expression import evaluate_expression
@@ -36,7 +36,7 @@ from signal_ext.bots.keyword_state import (
     store_labels,
 )
 from signal_ext.bots.models import Bot
-from signal_ext.notifications.models import TelegramChat
+from signal_ext.lifecycle.access import ChatState, forget_revoked, read_access
 
 log = logging.getLogger("signal_ext.bots.keywords")
 
@@ -59,14 +59,27 @@ class KeywordChat:
             self.texts = EscapedTexts(texts_of(session, self.bot))
             self.tree = trees.get(session, self.bot.id or 0)
             self.stored: Stored = read_stored(session, bot_name, chat_id)
-            link = session.exec(
-                select(TelegramChat).where(TelegramChat.bot == bot_name, TelegramChat.chat_id == chat_id)
-            ).first()
-            self.performer_id: int | None = None if link is None else link.person_id
+            self.access = read_access(session, bot_name, chat_id)  # a revoked chat or a blocked person: no one
+            self.performer_id: int | None = self.access.person_id if self.access.state is ChatState.LINKED else None
         self.engine = KeywordEngine(self.tree, self._run_algorithm, self.texts)
+
+    def lifecycle_gate(self) -> tuple[list[BotReply], bool]:
+        """As the system bot's: a blocked person's chat gets only the «blocked» text; a revoked chat is told
+        «deauthorized» once, then answered as an unlinked chat. The flag says the replies are the whole answer."""
+        if self.access.state is ChatState.BLOCKED:
+            return [BotReply(self.texts.get("blocked", reason=self.access.reason or "не указана"))], True
+        if self.access.state is ChatState.REVOKED and self.access.chat_row is not None:
+            with self.app.open_session() as session:
+                told = forget_revoked(session, self.access.chat_row)
+            return ([BotReply(self.texts.get("deauthorized"))] if told else []), False
+        return [], False
 
     def answer_text(self, text: str) -> list[BotReply]:
         """The replies to a text message, in SPEC §5's order."""
+        first, whole = self.lifecycle_gate()
+        return first if whole else first + self._answer_text(text)
+
+    def _answer_text(self, text: str) -> list[BotReply]:
         if self.stored.choice is not None:
             outcome = self.engine.answer_open_choice(text, self.stored.choice)
             if outcome is not None:
@@ -90,6 +103,10 @@ class KeywordChat:
 
     def answer_press(self, data: str) -> list[BotReply]:
         """The replies to a button press, resolved against the stored state only; anything else is expired."""
+        first, whole = self.lifecycle_gate()
+        return first if whole else first + self._answer_press(data)
+
+    def _answer_press(self, data: str) -> list[BotReply]:
         refused = self.authorization_gate()
         if refused is not None:
             return refused

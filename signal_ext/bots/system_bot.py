@@ -1,7 +1,8 @@
 """The system bot: commands, the task menu, and the dialogs of «Мои задачи» / «Новая задача» / «Новый процесс».
 
-Incoming order: an open dialog step (unless the text is a command, which cancels it) → commands → the
-authorization gate → the unknown-request answer. Every text comes from the bot's texts table."""
+Incoming order: the lifecycle gate (a blocked chat gets only its text; a deleted person's chat is told once) →
+an open dialog step (unless the text is a command, which cancels it) → commands → the authorization gate → the
+unknown-request answer. Every text comes from the bot's texts table."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from telegram.ext import ContextTypes
 
 from processes.errors import ProcessError
 from signal_ext.bootstrap import App
-from signal_ext.bots.commands import Command, command_of
+from signal_ext.bots.commands import Command, command_of, pause_command_of
 from signal_ext.bots.conversation import Conversation, Reply
 from signal_ext.bots.dialogs import end_dialog
 from signal_ext.bots.texts_cache import TextsCache
@@ -82,8 +83,12 @@ class SystemBot:
 
     def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id, self.texts)
+        first, whole = conversation.lifecycle_gate()
+        return first if whole else first + self._answer(conversation, chat_id, text)
+
+    def _answer(self, conversation: Conversation, chat_id: str, text: str) -> list[Reply]:
         label = conversation.menu_command(text)
-        found = (label, "") if label is not None else command_of(text)
+        found = (label, "") if label is not None else command_of(text) or pause_command_of(text)
         try:
             if found is None:
                 if conversation.step is not None:
@@ -112,12 +117,17 @@ class SystemBot:
             return conversation.my_tasks()
         if command is Command.NEW_TASK:
             return conversation.new_task()
+        if command is Command.PAUSE:
+            return conversation.pause(argument)
+        if command is Command.RESUME:
+            return conversation.resume()
         return conversation.new_process()
 
     def _answer_press(self, chat_id: str, data: str) -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id, self.texts)
+        first, whole = conversation.lifecycle_gate()
         try:
-            return conversation.press(data)
+            return first if whole else first + conversation.press(data)
         except ProcessError as error:
             return [Reply(html.escape(error.message))]
 

@@ -8,9 +8,11 @@ from sqlmodel import col, select
 from processes.errors import ProcessError
 from processes.models import Person, PersonCreate, PersonKind, PersonPublic
 from processes.persons import add_person, find_person
+from processes.timeutil import utcnow
 from signal_ext.bots.directory import system_bot
 from signal_ext.bots.invites import create_invite, invite_link
 from signal_ext.commands.common import emit, json_option, reading, writing
+from signal_ext.lifecycle.persons import Change, block_person, delete_person, unblock_person
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
 
@@ -130,3 +132,42 @@ def invite(person_ref: str) -> None:
         bot = system_bot(session)
         username = bot.username if bot is not None else None
     click.echo(invite_link(username, created.token))
+
+
+@person_group.command("block")
+@click.argument("person_ref")
+@click.option("--reason", required=True, help="Причина: её увидят в чатах человека.")
+def block(person_ref: str, reason: str) -> None:
+    """Заблокировать: чаты человека получают сообщение с причиной и теряют доступ к ботам."""
+    with writing() as session:
+        person = find_person(session, person_ref)
+        change = block_person(session, person, reason.strip(), utcnow())
+    _report(person.full_name, change, "заблокирован", "уже заблокирован")
+
+
+@person_group.command("unblock")
+@click.argument("person_ref")
+def unblock(person_ref: str) -> None:
+    """Разблокировать: чаты человека получают сообщение, доступ и меню возвращаются."""
+    with writing() as session:
+        person = find_person(session, person_ref)
+        change = unblock_person(session, person, utcnow())
+    _report(person.full_name, change, "разблокирован", "не заблокирован")
+
+
+@person_group.command("delete")
+@click.argument("person_ref")
+def delete(person_ref: str) -> None:
+    """Удалить (деактивировать) без сообщения: чат узнает об этом при следующем обращении к боту."""
+    with writing() as session:
+        person = find_person(session, person_ref)
+        change = delete_person(session, person, utcnow())
+    _report(person.full_name, change, "удалён, чаты отвязаны", "уже удалён")
+
+
+def _report(name: str, change: Change, done: str, already: str) -> None:
+    if not change.changed:
+        click.echo(f"{name}: {already}, ничего не изменено")
+        return
+    told = f"; сообщение отправится в чатов: {change.told}" if change.told else ""
+    click.echo(f"{name}: {done}{told}")

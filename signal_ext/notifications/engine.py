@@ -15,6 +15,7 @@ from processes.models import Person, Scenario
 from processes.persons import persons_with_role
 from processes.rows import PROCESSES, TASKS
 from processes.rule_spec import RecipientKind, RuleEvent
+from signal_ext.lifecycle.pause import deferred_send_at
 from signal_ext.notifications.addresses import address_of
 from signal_ext.notifications.models import MessageStatus, NotificationRule
 from signal_ext.notifications.templates import TemplateError, Templates
@@ -79,7 +80,7 @@ class NotificationEngine:
             "buttons": [],
             "manual": False,
             "status": MessageStatus.PENDING,
-            "send_at": facts.now,
+            "send_at": deferred_send_at(person, rule.channel, rule.critical, facts.now),  # «Не беспокоить»
             "attempts": 0,
             "last_error": "",
             "created_at": facts.now,

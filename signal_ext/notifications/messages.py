@@ -12,6 +12,7 @@ from processes.errors import InvalidState, NotFound, ProcessError
 from processes.models import Person
 from processes.rule_spec import CHANNELS
 from processes.timeutil import utcnow
+from signal_ext.lifecycle.pause import deferred_send_at
 from signal_ext.notifications.addresses import address_of
 from signal_ext.notifications.models import MessageStatus, OutboxMessage, OutboxPublic
 
@@ -27,7 +28,8 @@ def queue_message(
     if not text.strip():
         raise ProcessError("Текст сообщения пуст")
     now = utcnow()
-    delayed = send_at is not None and send_at > now
+    send_at = max(send_at or now, deferred_send_at(person, channel, False, now))  # a manual one waits out a pause
+    delayed = send_at > now
     address = address_of(session, person, channel)
     message = OutboxMessage(
         idempotency_key=f"manual:{uuid.uuid4().hex}",
@@ -38,7 +40,7 @@ def queue_message(
         body=text,
         manual=True,
         status=MessageStatus.SCHEDULED if delayed else MessageStatus.PENDING,
-        send_at=send_at if delayed and send_at is not None else now,
+        send_at=send_at if delayed else now,
     )
     if address is None:
         message.status = MessageStatus.FAILED

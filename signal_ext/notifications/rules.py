@@ -43,6 +43,7 @@ def _add(session: Session, specs: Sequence[RuleSpec], scenario_id: int | None, w
             attachments=spec.attachments,
             enabled=spec.enabled,
             lead_minutes=spec.lead,
+            critical=spec.critical,
         )
         if spec.recipient_kind is RecipientKind.PERSON:
             try:
