@@ -14,6 +14,7 @@ from signal_ext.commands.keywords import keywords_group
 from signal_ext.commands.messages import inbox_group, message_group, rule_command
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
+from signal_ext.commands.registrations import registration_group
 from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.service import dispatch_command, emulator_command
 from signal_ext.commands.tasks import task_group
@@ -81,6 +82,7 @@ main.add_command(emulator_command)
 main.add_command(bot_group)
 main.add_command(algorithm_group)
 main.add_command(keywords_group)
+main.add_command(registration_group)
 
 
 class _closing:

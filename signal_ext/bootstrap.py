@@ -21,6 +21,7 @@ from signal_ext.notifications.dispatcher import Dispatcher, RetryPolicy
 from signal_ext.notifications.engine import NotificationEngine
 from signal_ext.notifications.rules import approaching_leads
 from signal_ext.notifications.templates import Templates
+from signal_ext.registrations.scenario_events import ScenarioDecisions
 from signal_ext.settings import Settings
 from signal_ext.storage import create_db_engine, migrate, read_session_factory, session_factory
 
@@ -73,6 +74,7 @@ def bootstrap(
     bus = EventBus()
     templates = Templates()
     bus.subscribe(NotificationEngine(templates, settings.zone))
+    bus.subscribe(ScenarioDecisions())  # an authorization process's end decides its registration request
     processes = ProcessService(open_session, bus, clock)
     channels = build_channels(settings)
     read_session = read_session_factory(engine)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     algorithm_workers: int = Field(default=2, ge=1, le=64)
     """How many algorithms may run at once (worker processes, started on the first run)."""
 
+    auth_requests_per_hour: int = Field(default=3, ge=1, le=1000)
+    """How many authorization requests one chat may send one bot per hour (the responsible is not flooded)."""
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -29,6 +29,7 @@ from signal_ext.bots.directory import (
 from signal_ext.bots.models import Bot, BotCreate, BotPublic
 from signal_ext.bots.texts import TextEntry, spec_of
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.commands.registrations import bot_auth_command
 from signal_ext.settings import Settings
 
 NOT_BOT_API = "Parsing the server response"  # python-telegram-bot's words for an answer that is not Bot API JSON
@@ -290,3 +291,6 @@ def _text_block(entry: TextEntry) -> str:
     if entry.invalid:
         lines.append(f"    ! своё значение не используется: {entry.invalid}")
     return "\n".join(lines)
+
+
+bot_group.add_command(bot_auth_command)
