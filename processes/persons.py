@@ -48,10 +48,14 @@ def default_short_name(full_name: str) -> str:
     return " ".join([words[0], *(f"{word[0]}." for word in words[1:3])])
 
 
+MAX_ID = 2**31 - 1
+"""The largest id an integer primary key holds."""
+
+
 def find_person(session: Session, ref: str | int) -> Person:
     """The one person ``ref`` names: an id, or a part of the full or short name (case-insensitive)."""
     text = str(ref).strip()
-    if text.isdigit():
+    if text.isdigit() and int(text) <= MAX_ID:  # a longer number (an ИНН, a phone) is no id: PostgreSQL would refuse it
         person = session.get(Person, int(text))
         if person is not None:
             return person

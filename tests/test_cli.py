@@ -207,3 +207,9 @@ def test_person_commands(cli: CliRun) -> None:
     shown = _json(cli, "person", "show", "орлова")
     assert isinstance(shown, dict) and shown["roles"] == ["Юрист"]
     assert "Юрист" in cli("person", "show", str(person["id"])).output
+
+
+def test_a_long_number_is_looked_up_as_a_name_not_an_id(cli: CliRun) -> None:
+    """An ИНН-like number is beyond any id: it is searched among names and found missing, not a database error."""
+    result = cli("person", "show", "7701234567")
+    assert result.exit_code == 1 and "не найден" in result.output.lower()
