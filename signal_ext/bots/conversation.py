@@ -11,6 +11,8 @@ from signal_ext.bots.commands import MENU_BUTTONS, Command, normalise
 from signal_ext.bots.conversation_base import MENU_LABELS, Reply
 from signal_ext.bots.creation_dialogs import CreationDialogs
 from signal_ext.bots.invites import redeem_invite
+from signal_ext.bots.registration_dialogs import REGISTRATION_STEPS
+from signal_ext.bots.system_auth import AuthorizationDialogs
 from signal_ext.bots.task_dialogs import TaskDialogs
 from signal_ext.bots.texts import BotTexts
 from signal_ext.bots.texts_cache import read_texts
@@ -21,7 +23,7 @@ from signal_ext.lifecycle.persons import MENU_RESTORE
 __all__ = ["Conversation", "Reply"]
 
 
-class Conversation(TaskDialogs, CreationDialogs, PauseDialogs):
+class Conversation(TaskDialogs, CreationDialogs, PauseDialogs, AuthorizationDialogs):
     """What the system bot says to one chat: commands, button presses and the answers to open dialog steps."""
 
     @staticmethod
@@ -97,6 +99,8 @@ class Conversation(TaskDialogs, CreationDialogs, PauseDialogs):
             return self._choose_scenario(int(value))
         if kind == "perf" and value.isdigit():
             return self._choose_performer(int(value))
+        if kind == "reg":
+            return self._registration_press(value)
         return [Reply(self.say("task_not_available"))]
 
     def continue_dialog(self, step: Any, text: str) -> list[Reply]:
@@ -111,6 +115,8 @@ class Conversation(TaskDialogs, CreationDialogs, PauseDialogs):
             return self._new_task_text(text)
         if step.step == PAUSE_STEP:
             return self.pause_until(text)
+        if step.step in REGISTRATION_STEPS:
+            return self._registration_answer(step, text)
         if step.step == "process_description":
             return self._start_process(int(step.data["scenario_id"]), text.strip())
         return [self.unknown()]

@@ -30,13 +30,15 @@ Buttons = list[list[tuple[str, str]]]
 
 @dataclass
 class Reply:
-    """One message to send: HTML text, inline buttons (label, payload), the reply menu on/off, or a file."""
+    """One message to send: HTML text, inline buttons (label, payload), the reply menu on/off, other reply
+    buttons, or a file."""
 
     text: str = ""
     buttons: Buttons = field(default_factory=list)
     menu: bool | None = None
     menu_labels: list[str] = field(default_factory=list)
     document: tuple[str, bytes] | None = None
+    keyboard: list[tuple[str, bool]] = field(default_factory=list)  # reply buttons (label, shares the contact)
 
 
 class ConversationBase:

@@ -13,14 +13,22 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from signal_ext.bootstrap import App
+from signal_ext.bots.auth_gate import SharedContact
 from signal_ext.bots.conversation import Conversation
-from signal_ext.bots.keyword_replies import BotReply, KeywordChat
-from signal_ext.bots.keyword_state import TreeCache
+from signal_ext.bots.keyword_replies import KeywordChat
+from signal_ext.bots.keyword_state import BotReply, TreeCache
 
 log = logging.getLogger("signal_ext.bots.keywords")
 RETRIES = 10
@@ -40,10 +48,20 @@ class KeywordBot:
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A text from a chat: answered in SPEC §5's order (see :class:`KeywordChat`)."""
-        message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None or message.text is None:
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if message is None or chat is None:
             return
-        replies = await asyncio.to_thread(self._safely, lambda c: c.answer_text(message.text or ""), str(chat.id))
+        applicant = user.full_name if user is not None else ""
+        if message.contact is not None:
+            shared = SharedContact(
+                message.contact.phone_number, user is not None and message.contact.user_id == user.id
+            )
+            replies = await asyncio.to_thread(self._safely, lambda c: c.answer_contact(shared, applicant), str(chat.id))
+        elif message.text is not None:
+            text = message.text
+            replies = await asyncio.to_thread(self._safely, lambda c: c.answer_text(text, applicant), str(chat.id))
+        else:
+            return
         await self._send(context, chat.id, replies)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,7 +72,9 @@ class KeywordBot:
         if chat is None:
             await query.answer()
             return
-        replies = await asyncio.to_thread(self._safely, lambda c: c.answer_press(query.data or ""), str(chat.id))
+        applicant = update.effective_user.full_name if update.effective_user is not None else ""
+        data = query.data or ""
+        replies = await asyncio.to_thread(self._safely, lambda c: c.answer_press(data, applicant), str(chat.id))
         await query.answer()
         await self._send(context, chat.id, replies)
 
@@ -70,8 +90,7 @@ class KeywordBot:
         bot: Any = context.bot  # its limiter takes the retry count as rate_limit_args; DEFAULT_TYPE says None
         retries = RETRIES if bot.rate_limiter is not None else None
         for reply in replies:
-            rows = [[InlineKeyboardButton(label[:128], callback_data=data)] for label, data in reply.buttons]
-            markup = InlineKeyboardMarkup(rows) if rows else None
+            markup = _markup(reply)
             text = reply.text if reply.text.strip() else "…"
             try:
                 if len(text) > MAX_TEXT:
@@ -84,3 +103,15 @@ class KeywordBot:
                 log.warning("bot %s: reply sent as plain text (%s)", self.name, error)
                 plain = html.unescape(_TAG.sub("", text))[: MAX_TEXT - 1]
                 await bot.send_message(chat_id, plain or "…", reply_markup=markup, rate_limit_args=retries)
+
+
+def _markup(reply: BotReply) -> Any:
+    """Inline buttons, the reply keyboard (a button may share the contact), its removal, or nothing."""
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(label[:128], callback_data=data)] for label, data in reply.buttons]
+        )
+    if reply.keyboard:
+        keys = [[KeyboardButton(label, request_contact=contact or None)] for label, contact in reply.keyboard]
+        return ReplyKeyboardMarkup(keys, resize_keyboard=True)
+    return ReplyKeyboardRemove() if reply.remove_keyboard else None

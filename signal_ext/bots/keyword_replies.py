@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
@@ -22,9 +21,12 @@ from keywords.engine import KeywordEngine
 from keywords.errors import KeywordError
 from processes.errors import ProcessError
 from signal_ext.bootstrap import App
+from signal_ext.bots.auth_gate import SharedContact
 from signal_ext.bots.commands import Command, command_of
 from signal_ext.bots.directory import find_bot, texts_of
+from signal_ext.bots.keyword_auth import KeywordGate
 from signal_ext.bots.keyword_state import (
+    BotReply,
     EscapedTexts,
     Stored,
     TreeCache,
@@ -39,14 +41,6 @@ from signal_ext.bots.models import Bot
 from signal_ext.lifecycle.access import ChatState, forget_revoked, read_access
 
 log = logging.getLogger("signal_ext.bots.keywords")
-
-
-@dataclass(frozen=True)
-class BotReply:
-    """One message: HTML text and inline buttons (label, callback data), one per row."""
-
-    text: str
-    buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
 class KeywordChat:
@@ -74,24 +68,31 @@ class KeywordChat:
             return ([BotReply(self.texts.get("deauthorized"))] if told else []), False
         return [], False
 
-    def answer_text(self, text: str) -> list[BotReply]:
+    def answer_text(self, text: str, applicant: str = "") -> list[BotReply]:
         """The replies to a text message, in SPEC §5's order."""
         first, whole = self.lifecycle_gate()
-        return first if whole else first + self._answer_text(text)
+        return first if whole else first + self._answer_text(text, applicant)
 
-    def _answer_text(self, text: str) -> list[BotReply]:
+    def answer_contact(self, shared: SharedContact, applicant: str = "") -> list[BotReply]:
+        """A shared contact: the authorization gate's, when this chat must authorize; else not understood."""
+        first, whole = self.lifecycle_gate()
+        if whole:
+            return first
+        gate = self._gate()
+        return first + (gate.contact(shared, applicant) if gate else [BotReply(self.texts.get("unknown_request"))])
+
+    def _answer_text(self, text: str, applicant: str) -> list[BotReply]:
         if self.stored.choice is not None:
             outcome = self.engine.answer_open_choice(text, self.stored.choice)
             if outcome is not None:
                 return self._apply(outcome)
         if self.stored != Stored():
             self._close()  # whatever was open is left behind: the text is handled afresh
-        found = command_of(text)
-        if found is not None:
+        found, gate = command_of(text), self._gate()
+        if found is not None and (gate is None or found[0] is Command.MY_KEY):
             return self._command(found[0])
-        refused = self.authorization_gate()
-        if refused is not None:
-            return refused
+        if gate is not None:  # not registered with a bot that asks for it: the gate answers, nothing else
+            return self._gated_command(gate, found[0]) if found is not None else gate.text(text, applicant)
         if self.bot.allow_code:
             answered = self._code_mode(text)
             if answered is not None:
@@ -101,15 +102,15 @@ class KeywordChat:
             return self._apply(outcome)
         return [BotReply(self.texts.get("unknown_request"))]
 
-    def answer_press(self, data: str) -> list[BotReply]:
+    def answer_press(self, data: str, applicant: str = "") -> list[BotReply]:
         """The replies to a button press, resolved against the stored state only; anything else is expired."""
         first, whole = self.lifecycle_gate()
-        return first if whole else first + self._answer_press(data)
+        return first if whole else first + self._answer_press(data, applicant)
 
-    def _answer_press(self, data: str) -> list[BotReply]:
-        refused = self.authorization_gate()
-        if refused is not None:
-            return refused
+    def _answer_press(self, data: str, applicant: str) -> list[BotReply]:
+        gate = self._gate()
+        if gate is not None:
+            return gate.press(data, applicant)
         press, choice = parse_press(data), self.stored.choice
         if press is not None and press[0] == "kl" and press[1] < len(self.stored.labels):
             label = self.stored.labels[press[1]]
@@ -131,9 +132,17 @@ class KeywordChat:
             return [self._expired()]
         return self._apply(outcome)
 
-    def authorization_gate(self) -> list[BotReply] | None:
-        """The bot's authorization (issue 6): None lets the message through, replies refuse it. For now: open."""
-        return None
+    def _gate(self) -> KeywordGate | None:
+        """The authorization gate when this chat must pass it: the bot asks for authorization and the chat is not
+        registered with it; None lets the message through."""
+        if not self.bot.auth_enabled or self.performer_id is not None:
+            return None
+        return KeywordGate(self.app, self.name, self.chat_id, self.texts.texts)
+
+    def _gated_command(self, gate: KeywordGate, command: Command) -> list[BotReply]:
+        if command is Command.START:
+            return gate.start(self._command(Command.START)[0].text)
+        return gate.prompt()
 
     def _command(self, command: Command) -> list[BotReply]:
         if command is Command.START:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
@@ -23,6 +23,17 @@ from signal_ext.bots.texts import BotTexts
 
 CHOICE_STEP = "keyword_choice"  # data: ChoiceState.to_dict()
 LIST_STEP = "keyword_list"  # data: {"labels": [...]}, the buttons of an algorithm's list result
+
+
+@dataclass(frozen=True)
+class BotReply:
+    """One message: HTML text and inline buttons (label, callback data), one per row; reply-keyboard buttons
+    (label, shares the contact), or the removal of the reply keyboard."""
+
+    text: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    keyboard: tuple[tuple[str, bool], ...] = ()
+    remove_keyboard: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import html
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -25,6 +26,7 @@ from telegram.ext import ContextTypes
 
 from processes.errors import ProcessError
 from signal_ext.bootstrap import App
+from signal_ext.bots.auth_gate import SharedContact
 from signal_ext.bots.commands import Command, command_of, pause_command_of
 from signal_ext.bots.conversation import Conversation, Reply
 from signal_ext.bots.dialogs import end_dialog
@@ -53,11 +55,19 @@ class SystemBot:
         self._threads.shutdown(wait=True)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A message from a chat: dialog step, command, or unknown request."""
+        """A message from a chat: dialog step, command, shared contact, or unknown request."""
         message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None or message.text is None:
+        if message is None or chat is None:
             return
-        replies = await self._in_thread(self._answer_text, str(chat.id), message.text)
+        applicant = update.effective_user.full_name if update.effective_user is not None else ""
+        if message.contact is not None:
+            own = update.effective_user is not None and message.contact.user_id == update.effective_user.id
+            shared = SharedContact(message.contact.phone_number, own)
+            replies = await self._in_thread(partial(self._answer_contact, shared, applicant), str(chat.id), "")
+        elif message.text is not None:
+            replies = await self._in_thread(partial(self._answer_text, applicant=applicant), str(chat.id), message.text)
+        else:
+            return
         await self._send(context, chat.id, replies)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,7 +75,10 @@ class SystemBot:
         query, chat = update.callback_query, update.effective_chat
         if query is None or chat is None:
             return
-        replies = await self._in_thread(self._answer_press, str(chat.id), query.data or "")
+        applicant = update.effective_user.full_name if update.effective_user is not None else ""
+        replies = await self._in_thread(
+            partial(self._answer_press, applicant=applicant), str(chat.id), query.data or ""
+        )
         await query.answer()
         await self._send(context, chat.id, replies)
 
@@ -81,15 +94,27 @@ class SystemBot:
             log.exception("bot %s, chat %s: answering %r failed", self.name, chat_id, text[:100])
             return [Reply(Conversation.error_text(self.app, self.name))]
 
-    def _answer_text(self, chat_id: str, text: str) -> list[Reply]:
+    def _answer_text(self, chat_id: str, text: str, applicant: str = "") -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id, self.texts)
         first, whole = conversation.lifecycle_gate()
-        return first if whole else first + self._answer(conversation, chat_id, text)
+        return first if whole else first + self._answer(conversation, chat_id, text, applicant)
 
-    def _answer(self, conversation: Conversation, chat_id: str, text: str) -> list[Reply]:
+    def _answer_contact(self, shared: SharedContact, applicant: str, chat_id: str, _text: str) -> list[Reply]:
+        conversation = Conversation(self.app, self.name, chat_id, self.texts)
+        first, whole = conversation.lifecycle_gate()
+        if whole:
+            return first
+        if conversation.gate_on():
+            return first + conversation.gated_contact(shared, applicant)
+        return [*first, conversation.unknown()]
+
+    def _answer(self, conversation: Conversation, chat_id: str, text: str, applicant: str) -> list[Reply]:
         label = conversation.menu_command(text)
         found = (label, "") if label is not None else command_of(text) or pause_command_of(text)
         try:
+            invite = found is not None and found[0] is Command.START and bool(found[1])
+            if not invite and conversation.gate_on():  # an invite link still links the chat that opens it
+                return conversation.gated_text(text, found[0] if found else None, applicant)
             if found is None:
                 if conversation.step is not None:
                     return conversation.continue_dialog(conversation.step, text)
@@ -123,10 +148,12 @@ class SystemBot:
             return conversation.resume()
         return conversation.new_process()
 
-    def _answer_press(self, chat_id: str, data: str) -> list[Reply]:
+    def _answer_press(self, chat_id: str, data: str, applicant: str = "") -> list[Reply]:
         conversation = Conversation(self.app, self.name, chat_id, self.texts)
         first, whole = conversation.lifecycle_gate()
         try:
+            if not whole and conversation.gate_on():
+                return first + conversation.gated_press(data, applicant)
             return first if whole else first + conversation.press(data)
         except ProcessError as error:
             return [Reply(html.escape(error.message))]
@@ -141,6 +168,9 @@ class SystemBot:
                 markup = ReplyKeyboardMarkup(labels, resize_keyboard=True)
             elif reply.menu is False:
                 markup = ReplyKeyboardRemove()
+            elif reply.keyboard:
+                keys = [[KeyboardButton(label, request_contact=contact or None)] for label, contact in reply.keyboard]
+                markup = ReplyKeyboardMarkup(keys, resize_keyboard=True)
             elif reply.buttons:
                 rows = [
                     [InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in reply.buttons
