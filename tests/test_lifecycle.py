@@ -244,3 +244,26 @@ def test_pause_words_inside_a_task_description_are_not_a_command(seeded: str) ->
         assert "приостановлены до" in (again.text or "")
 
     run_story(seeded, story)
+
+
+def test_a_deleted_persons_chat_may_be_linked_to_someone_else_at_once(seeded: str) -> None:
+    """The administrator re-links the chat of a deleted employee before it writes again: the revoked link is free."""
+    runner = CliRunner()
+    env = {"SIGNAL_DATABASE_URL": seeded}
+    assert runner.invoke(main, ["person", "delete", "Петрова"], env=env).exit_code == 0
+    app = bootstrap(Settings(database_url=seeded), apply_migrations=False)
+    try:
+        with app.open_session() as session:
+            newcomer = add_person(session, PersonCreate(full_name="Новикова Ольга"))
+            session.commit()
+    finally:
+        app.close()
+    linked = runner.invoke(main, ["person", "link", "Новикова", "--key", str(PETROVA)], env=env)
+    assert linked.exit_code == 0, linked.output
+    app = bootstrap(Settings(database_url=seeded), apply_migrations=False)
+    try:
+        with app.read_session() as session:
+            [link] = session.exec(select(TelegramChat).where(TelegramChat.chat_id == str(PETROVA))).all()
+        assert link.person_id == newcomer.id and link.revoked_at is None
+    finally:
+        app.close()
