@@ -102,8 +102,8 @@ def test_people_are_the_linked_persons_and_a_guest_with_an_unlinked_chat(app: Ap
     client = Client(create_http_app(app, EmulatorState()))
     people = client.get("/emulator/api/people").json()
     assert people == [
-        {"person_id": 2, "full_name": IVANOV, "chat_id": IVANOV_CHAT},
-        {"person_id": 1, "full_name": PETROVA, "chat_id": PETROVA_CHAT},
+        {"person_id": 2, "full_name": IVANOV, "phone": None, "chat_id": IVANOV_CHAT},
+        {"person_id": 1, "full_name": PETROVA, "phone": None, "chat_id": PETROVA_CHAT},
         {"person_id": None, "full_name": GUEST_NAME, "chat_id": GUEST_FIRST_ID},
     ]
     assert client.get("/emulator/api/people").json()[-1]["chat_id"] == GUEST_FIRST_ID  # a reload keeps the guest
@@ -255,7 +255,8 @@ def test_an_employee_completes_a_task_in_the_browser(seeded: str, chromium: str,
 def test_the_page_talks_to_the_constructor_bot_of_the_demo(
     sqlite_template: Path, chromium: str, tmp_path: Path
 ) -> None:
-    """The bot picker lists the demo's constructor bot; its people keep their chat; a choice is pressed."""
+    """The bot picker lists the demo's constructor bot; its people keep their chat; a choice is pressed; a guest
+    authorizes by sharing a phone number with the «share my number» button."""
     from playwright.sync_api import expect, sync_playwright
 
     shutil.copyfile(sqlite_template, tmp_path / "demo.db")
@@ -287,6 +288,18 @@ def test_the_page_talks_to_the_constructor_bot_of_the_demo(
             expect(bot.last).to_contain_text('Выбрали "Вариант №1"')
             page.select_option('[data-testid="bot-select"]', "system")  # the system bot's chat has none of it
             expect(page.locator('[data-testid="message"]')).to_have_count(0)
+
+            page.select_option('[data-testid="bot-select"]', DEMO_BOT)  # a guest must authorize with «helper»
+            page.click(f'[data-person="{GUEST_NAME}"]')
+            page.fill("#text", "Привет")
+            page.press("#text", "Enter")
+            expect(bot.last).to_contain_text("Наименование, ИНН")
+            page.once("dialog", lambda dialog: dialog.accept("+7 903 200-00-01"))  # the partner's number
+            page.locator('[data-testid="reply-button"]', has_text="Отправить номер телефона").click()
+            user = page.locator('[data-testid="message"][data-from="user"]')
+            expect(user.last).to_contain_text("📱 +7 903 200-00-01")
+            expect(bot.last).to_contain_text("Вы авторизованы как ИП Лебедев Олег Николаевич")
+            expect(page.locator('[data-testid="reply-button"]')).to_have_count(0)
         except Exception:
             page.screenshot(path=tmp_path / "failure.png")
             raise

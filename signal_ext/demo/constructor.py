@@ -15,6 +15,7 @@ from keywords.file import read_keyword_file
 from keywords.store import replace_tree
 from signal_ext.bots.directory import add_bot, list_bots
 from signal_ext.bots.models import Bot, BotCreate
+from signal_ext.registrations import set_auth
 
 DEMO_BOT = "helper"
 KEYWORDS_FILE = Path(__file__).parent / "keywords.yaml"
@@ -77,7 +78,22 @@ else:
     _Результат = "\\n".join([f"Открытых задач: {len(задачи)}"] + строки)
 """
 
+BY_INN = """\
+# «Наименование, ИНН» → the counterparty with that ИНН (the article's automatic authorization)
+части = [часть.strip() for часть in str(_ДанныеДляОбработки).split(",")]
+инн = части[-1] if len(части) > 1 else ""
+найдено = [p for p in api.persons(части[0]) if p["inn"] == инн] if инн else []
+_Результат = найдено[0]["inn"] if len(найдено) == 1 else None
+"""
+AUTH_ALGORITHM = "Авторизация по ИНН"
+AUTH_RESPONSIBLE = "Иванов Иван Иванович"
+AUTH_REQUEST = (
+    "Бот отвечает зарегистрированным. Нажмите «Отправить данные для авторизации…» и напишите «Наименование, ИНН» "
+    "(например: Ромашка, 7701234567) — или отправьте свой номер телефона."
+)
+
 ALGORITHMS = [
+    AlgorithmCreate(name=AUTH_ALGORITHM, code=BY_INN),
     AlgorithmCreate(name="Алгоритм для чат-бота", code=CALCULATION),
     AlgorithmCreate(name="Обработка выбора", code=CHOICE_PATH),
     AlgorithmCreate(name="Свободные даты", code=FREE_DATES),
@@ -103,4 +119,7 @@ def load_demo_bot(session: Session) -> Bot:
     known = {name_key(name) for name in names}
     document = read_keyword_file(KEYWORDS_FILE, lambda name: name_key(name) in known)
     replace_tree(session, bot.id or 0, document.keywords)
+    if not bot.auth_enabled and bot.auth_algorithm is None:  # first load: authorization on, as in the article
+        set_auth(session, bot, enabled=True, request_text=AUTH_REQUEST, algorithm=AUTH_ALGORITHM)
+        set_auth(session, bot, responsible=AUTH_RESPONSIBLE)
     return bot

@@ -122,12 +122,12 @@ def emulator_page_router(app: App, emulator: EmulatorState, emulator_prefix: str
             .order_by(col(Person.full_name), col(Person.id))
         )
         with app.read_session() as session:
-            rows = [(person.id, person.full_name, chat_id) for person, chat_id in session.exec(statement)]
+            rows = [(person.id, person.full_name, person.phone, chat_id) for person, chat_id in session.exec(statement)]
             linked_ids = session.exec(select(TelegramChat.chat_id)).all()
         linked = {int(chat_id) for chat_id in linked_ids if chat_id.lstrip("-").isdigit()}
         found: list[JSONDict] = [
-            {"person_id": person_id, "full_name": full_name, "chat_id": int(chat_id)}
-            for person_id, full_name, chat_id in rows
+            {"person_id": person_id, "full_name": full_name, "phone": phone, "chat_id": int(chat_id)}
+            for person_id, full_name, phone, chat_id in rows
             if chat_id.lstrip("-").isdigit() and int(chat_id) > 0  # a private chat on the emulator
         ]
         return [*found, {"person_id": None, "full_name": GUEST_NAME, "chat_id": guest.chat(linked)}]

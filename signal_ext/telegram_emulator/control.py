@@ -30,6 +30,15 @@ class UserMessage(BaseModel):
     user_id: int | None = None
 
 
+class SharedContactBody(BaseModel):
+    """A contact the user shares with a bot: their own (the default) or someone else's (``own: false``)."""
+
+    phone_number: str
+    first_name: str = ""
+    own: bool = True
+    bot: int | str | None = None
+
+
 class ButtonPress(BaseModel):
     """The user presses an inline button of a bot message."""
 
@@ -93,6 +102,15 @@ def control_router(state: EmulatorState) -> APIRouter:
         """Queue an update: the user writes to the bot."""
         try:
             return state.push_user_message(chat_id, body.text, bot=body.bot, user_id=body.user_id)
+        except (ApiError, ValueError) as error:
+            raise HTTPException(400, str(error)) from None
+
+    @router.post("/chats/{chat_id}/contacts")
+    async def push_contact(chat_id: int, body: SharedContactBody) -> JSONDict:
+        """Queue an update: the user shares a contact (a reply button with ``request_contact`` does this)."""
+        owner = chat_id if body.own else None
+        try:
+            return state.push_contact(chat_id, body.phone_number, body.first_name, contact_user_id=owner, bot=body.bot)
         except (ApiError, ValueError) as error:
             raise HTTPException(400, str(error)) from None
 

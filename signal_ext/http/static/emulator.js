@@ -215,6 +215,7 @@
       bubble.append(link);
     }
     if (message.text) bubble.append(richText(message.text, message.entities, fromBot));
+    if (message.contact) bubble.append(el("div", "contact", `📱 ${message.contact.phone_number}`));
 
     const meta = el("span", "meta");
     if (message.edit_date) meta.append(el("span", "edited", "изменено"));
@@ -326,7 +327,8 @@
         const node = el("button", "reply-button", label);
         node.type = "button";
         node.dataset.testid = "reply-button";
-        node.addEventListener("click", () => sendText(label));
+        const shares = typeof button === "object" && button !== null && button.request_contact === true;
+        node.addEventListener("click", () => (shares ? shareContact() : sendText(label)));
         line.append(node);
       }
       ui.keyboard.append(line);
@@ -400,6 +402,22 @@
       await post(control(`/chats/${person.chat_id}/messages`), withBot({ text }));
     } catch (error) {
       toast(`Сообщение не отправлено: ${error.message}`);
+      return;
+    }
+    poll();
+  }
+
+  // A «share my number» reply button: Telegram sends the user's own contact; the page asks for the number
+  // (a demo employee's own is offered) and sends it the same way.
+  async function shareContact() {
+    const person = state.current;
+    if (person == null) return;
+    const phone = window.prompt("Ваш номер телефона (уходит боту как ваш контакт):", person.phone || "+7 ");
+    if (phone == null || !phone.trim()) return;
+    try {
+      await post(control(`/chats/${person.chat_id}/contacts`), withBot({ phone_number: phone.trim(), first_name: person.full_name || "" }));
+    } catch (error) {
+      toast(`Контакт не отправлен: ${error.message}`);
       return;
     }
     poll();
