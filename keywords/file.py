@@ -19,7 +19,7 @@ from keywords.errors import KeywordFileError
 from keywords.matching import normalise, split_words
 from keywords.models import KeywordKind
 from processes.validation import describe_error
-from processes.yaml_text import compose_yaml, load_yaml
+from processes.yaml_text import child_node, compose_yaml, load_yaml
 
 AlgorithmExists = Callable[[str], bool]
 
@@ -168,7 +168,7 @@ def _error(source: str, root: yaml.Node | None, data: Any, loc: tuple[Any, ...],
     rest: list[str] = []
     for part in loc:
         data = _step(data, part)
-        child = _step_node(node, part)
+        child = child_node(node, part)
         if child is not None:
             node, line = child, child.start_mark.line + 1
         if isinstance(part, int) and isinstance(data, dict):
@@ -186,14 +186,4 @@ def _step(data: Any, part: Any) -> Any:
         return data.get(part)
     if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
         return data[part]
-    return None
-
-
-def _step_node(node: yaml.Node | None, part: Any) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == str(part):
-                return value  # type: ignore[no-any-return]
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
     return None

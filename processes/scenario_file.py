@@ -13,7 +13,7 @@ from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
 from processes.rule_spec import RuleSpec, TemplateCheck
 from processes.validation import describe_error
-from processes.yaml_text import compose_yaml, load_yaml
+from processes.yaml_text import child_node, compose_yaml, load_yaml
 
 
 class _Strict(BaseModel):
@@ -139,19 +139,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         return None
     line = node.start_mark.line + 1
     for part in loc:
-        child = _child(node, part)
+        child = child_node(node, part)
         if child is None:
             continue  # union branch names and the like are not in the document
         node = child
         line = node.start_mark.line + 1
     return line
-
-
-def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == str(part):
-                return value  # type: ignore[no-any-return]
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return node.value[part]  # type: ignore[no-any-return]
-    return None
