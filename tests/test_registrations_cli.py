@@ -30,7 +30,7 @@ def test_bot_auth_sets_validates_and_prints(app: App, world: dict[str, int], cli
         "--responsible", "Админов", "--kind", "counterparty", "--request-text", "Пришлите <b>ИНН</b>",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    for line in ("Авторизация: да", "Алгоритм: По ИНН", "Сценарий: Авторизация", "Регистрировать как: counterparty"):
+    for line in ("Авторизация: да", "Алгоритм: По ИНН", "Сценарий: Авторизация", "Регистрировать как: контрагент"):
         assert line in result.output
     assert f"Ответственный: Админов Админ (id {world['admin']})" in result.output
     assert "Запрос авторизации: Пришлите <b>ИНН</b>" in result.output
@@ -53,7 +53,7 @@ def test_bot_auth_refuses_unknown_names_and_writes_nothing(
     before = row_counts(app.engine)
     _one_line_error(cli("bot", "auth", BOT, "--on", "--kind", "partner", option, value), words)
     assert row_counts(app.engine) == before
-    assert "Регистрировать как: user" in cli("bot", "auth", BOT).output
+    assert "Регистрировать как: пользователь" in cli("bot", "auth", BOT).output
 
 
 def test_bot_auth_warns_when_nothing_would_decide(app: App, world: dict[str, int], cli: CliRun) -> None:

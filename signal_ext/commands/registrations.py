@@ -106,6 +106,9 @@ def _line(row: RegistrationPublic) -> str:
     ).rstrip()
 
 
+KIND_NAMES = {"user": "пользователь", "partner": "партнёр", "counterparty": "контрагент"}
+
+
 def _auth_card(bot: Bot, responsible: Person | None) -> str:
     rows = [
         ("Чат-бот", bot.name),
@@ -114,7 +117,7 @@ def _auth_card(bot: Bot, responsible: Person | None) -> str:
         ("Алгоритм", bot.auth_algorithm or "не задан"),
         ("Сценарий", bot.auth_scenario or "не задан"),
         ("Ответственный", f"{responsible.full_name} (id {responsible.id})" if responsible else "не задан"),
-        ("Регистрировать как", bot.auth_kind),
+        ("Регистрировать как", KIND_NAMES.get(bot.auth_kind, bot.auth_kind)),
     ]
     return "\n".join(f"{label}: {value}" for label, value in rows)
 
