@@ -76,6 +76,9 @@ class Person(PersonBase, table=True):
 class PersonPublic(PersonBase):
     id: int
     roles: list[str]
+    blocked: bool = False
+    blocked_reason: str = ""
+    paused_until: datetime | None = None
 
 
 class Scenario(SQLModel, table=True):

@@ -267,3 +267,22 @@ def test_a_deleted_persons_chat_may_be_linked_to_someone_else_at_once(seeded: st
         assert link.person_id == newcomer.id and link.revoked_at is None
     finally:
         app.close()
+
+
+def test_the_directory_shows_who_is_blocked_deleted_or_paused(seeded: str) -> None:
+    runner = CliRunner()
+    env = {"SIGNAL_DATABASE_URL": seeded}
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    cli("person", "block", "Петрова", "--reason", "Отпуск без содержания")
+    assert "(заблокирован: Отпуск без содержания)" in cli("person", "list")
+    assert "Заблокирован: да: Отпуск без содержания" in cli("person", "show", "Петрова")
+    assert '"blocked": true' in cli("person", "show", "Петрова", "--json")
+    cli("person", "unblock", "Петрова")
+    assert "заблокирован" not in cli("person", "list")
+    cli("person", "delete", "Петрова")
+    assert "(удалён)" in cli("person", "list")

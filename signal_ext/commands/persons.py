@@ -11,7 +11,7 @@ from processes.persons import add_person, find_person
 from processes.timeutil import utcnow
 from signal_ext.bots.directory import system_bot
 from signal_ext.bots.invites import create_invite, invite_link
-from signal_ext.commands.common import emit, json_option, reading, writing
+from signal_ext.commands.common import emit, json_option, local_time, reading, writing
 from signal_ext.lifecycle.persons import Change, block_person, delete_person, unblock_person
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
@@ -77,8 +77,22 @@ def show(person_ref: str, as_json: bool) -> None:
 
 def _line(person: PersonPublic) -> str:
     roles = f" [{', '.join(person.roles)}]" if person.roles else ""
-    state = "" if person.active else " (заблокирован)"
-    return f"{person.id:>4}  {person.full_name}  ({person.short_name}){roles}{state}"
+    return f"{person.id:>4}  {person.full_name}  ({person.short_name}){roles}{_state(person)}"
+
+
+def _paused(person: PersonPublic) -> bool:
+    return person.paused_until is not None and person.paused_until > utcnow()
+
+
+def _state(person: PersonPublic) -> str:
+    """« (удалён)», « (заблокирован: …)», « (пауза до …)» or nothing."""
+    if not person.active:
+        return " (удалён)"
+    if person.blocked:
+        return f" (заблокирован: {person.blocked_reason or 'причина не указана'})"
+    if _paused(person):
+        return f" (пауза до {local_time(person.paused_until)})"
+    return ""
 
 
 def _card(person: PersonPublic) -> str:
@@ -91,7 +105,9 @@ def _card(person: PersonPublic) -> str:
         ("Телефон", person.phone or ""),
         ("ИНН", person.inn or ""),
         ("Роли", ", ".join(person.roles)),
-        ("Активен", "да" if person.active else "нет"),
+        ("Активен", "да" if person.active else "нет (удалён)"),
+        ("Заблокирован", f"да: {person.blocked_reason or 'причина не указана'}" if person.blocked else ""),
+        ("Пауза до", local_time(person.paused_until) if _paused(person) else ""),
     ]
     return "\n".join(f"{label}: {value}" for label, value in rows if value)
 
