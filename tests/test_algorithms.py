@@ -352,3 +352,16 @@ def test_cli_failures_are_one_line_and_exit_1(cli: CliRun, args: tuple[str, ...]
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], result.stderr
+
+
+def test_an_algorithm_in_use_cannot_be_deleted_an_unused_one_can(cli: CliRun) -> None:
+    assert cli("demo", "--no-serve").exit_code == 0
+    used = cli("algorithm", "delete", "свободные даты")
+    assert used.exit_code == 1 and "«Запись на приём, Запись» бота helper" in used.output
+    auth = cli("algorithm", "delete", "Авторизация по ИНН")
+    assert auth.exit_code == 1 and "авторизация бота helper" in auth.output
+    assert cli("algorithm", "add", "Черновик", "--code", "_Результат = 1").exit_code == 0
+    deleted = cli("algorithm", "delete", "Черновик")
+    assert deleted.exit_code == 0 and "удалён" in deleted.output
+    assert "Черновик" not in cli("algorithm", "list").output
+    assert cli("algorithm", "delete", "Черновик").exit_code == 1

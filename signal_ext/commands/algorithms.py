@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import click
+from sqlmodel import Session, col, select
 
-from algorithms.directory import add_algorithm, find_algorithm, list_algorithms, update_algorithm
+from algorithms.directory import add_algorithm, find_algorithm, list_algorithms, name_key, update_algorithm
 from algorithms.errors import AlgorithmError
-from algorithms.models import AlgorithmCreate, AlgorithmPublic
+from algorithms.models import Algorithm, AlgorithmCreate, AlgorithmPublic
 from algorithms.values import result_lines
+from keywords.models import Keyword
 from processes.persons import find_person
+from signal_ext.bots.models import Bot
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
 
 code_option = click.option("--code", default=None, help="Код алгоритма (Python).")
@@ -86,6 +89,39 @@ def show(ref: str, as_json: bool) -> None:
     with reading() as session:
         algorithm = AlgorithmPublic.model_validate(find_algorithm(session, ref))
     emit(algorithm, as_json, lambda: _card(algorithm))
+
+
+@algorithm_group.command("delete")
+@click.argument("ref", metavar="NAME")
+def delete(ref: str) -> None:
+    """Удалить алгоритм (нельзя, пока его называют ключевые слова или авторизация чат-бота)."""
+    with writing() as session:
+        algorithm = find_algorithm(session, ref)
+        users = algorithm_users(session, algorithm)
+        if users:
+            raise AlgorithmError(f"Алгоритм «{algorithm.name}» нельзя удалить: его вызывают {'; '.join(users)}")
+        session.delete(algorithm)
+        session.commit()
+    click.echo(f"Алгоритм «{algorithm.name}» удалён")
+
+
+def algorithm_users(session: Session, algorithm: Algorithm) -> list[str]:
+    """Who calls ``algorithm`` by its name or additional name: keyword records (not deleted) and bots' authorization."""
+    keys = {name_key(algorithm.name)} | ({name_key(algorithm.alias)} if algorithm.alias else set())
+    bots = {bot.id: bot.name for bot in session.exec(select(Bot))}
+    found = [
+        f"ключевое слово «{keyword.words}» бота {bots.get(keyword.bot_id, keyword.bot_id)}"
+        for keyword in session.exec(
+            select(Keyword).where(col(Keyword.algorithm).is_not(None), col(Keyword.deleted).is_(False))
+        )
+        if name_key(keyword.algorithm or "") in keys
+    ]
+    found += [
+        f"авторизация бота {bot.name}"
+        for bot in session.exec(select(Bot))
+        if name_key(bot.auth_algorithm or "") in keys
+    ]
+    return found
 
 
 @algorithm_group.command("run")
