@@ -57,7 +57,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     click.echo(f"Сотрудники демо подключены к чатам эмулятора: {', '.join(linked)}")
     from signal_ext.run import run_forever
 
-    asyncio.run(run_forever(settings, host, port))
+    asyncio.run(run_forever(settings, host, port, directory_token=False))
 
 
 @main.command("run")

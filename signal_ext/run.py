@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import uvicorn
 from pydantic import SecretStr
+from sqlmodel import Session
 
 from signal_ext.bootstrap import App, bootstrap
+from signal_ext.bots.directory import system_bot
 from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
@@ -27,6 +29,7 @@ from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
 from signal_ext.settings import Settings
+from signal_ext.storage import create_db_engine, migrate
 from signal_ext.telegram_emulator import EmulatorState
 
 log = logging.getLogger("signal_ext.run")
@@ -55,8 +58,28 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def start_service(settings: Settings, host: str, port: int) -> Running:
-    """Binds the HTTP port, wires the application (on the emulator when no token is set) and starts it all."""
+def with_directory_token(settings: Settings) -> Settings:
+    """The settings with the system bot's token from its directory record (``bot add NAME --token T --system``)
+    when SIGNAL_TELEGRAM_TOKEN is not set; the environment's token wins, as in ``bot check``."""
+    if settings.telegram_token is not None:
+        return settings
+    engine = create_db_engine(settings.database_url)
+    try:
+        migrate(engine)
+        with Session(engine) as session:
+            record = system_bot(session)
+            token = record.token if record is not None else None
+    finally:
+        engine.dispose()
+    return settings if token is None else settings.model_copy(update={"telegram_token": SecretStr(token)})
+
+
+async def start_service(settings: Settings, host: str, port: int, directory_token: bool = True) -> Running:
+    """Binds the HTTP port, wires the application and starts it all. The system bot's token is the setting's, or
+    its directory record's (unless ``directory_token`` is off, as for the demo); with neither, the built-in
+    emulator serves every bot."""
+    if directory_token:
+        settings = await asyncio.to_thread(with_directory_token, settings)
     sock = bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
     emulator = EmulatorState() if settings.telegram_token is None else None
@@ -119,14 +142,16 @@ def configure_logging(level: str) -> None:
             logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
-async def run_forever(settings: Settings, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+async def run_forever(
+    settings: Settings, host: str, port: int, ready: asyncio.Event | None = None, directory_token: bool = True
+) -> None:
     """The whole service until SIGINT or SIGTERM."""
     configure_logging(settings.log_level)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    running = await start_service(settings, host, port)
+    running = await start_service(settings, host, port, directory_token)
     scheduler = build_scheduler(running.app)
     scheduler.start()
     print(f"Signal работает: {running.url}", flush=True)

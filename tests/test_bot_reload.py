@@ -9,13 +9,14 @@ from collections.abc import Callable
 
 from sqlmodel import select
 
+from signal_ext.bootstrap import bootstrap
 from signal_ext.bots.directory import add_bot, find_bot, set_token
 from signal_ext.bots.models import BotCreate
 from signal_ext.notifications.models import MessageStatus, OutboxMessage
 from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
 from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
-from signal_ext.telegram_emulator import EmulatorState
+from signal_ext.telegram_emulator import EmulatorServer, EmulatorState
 
 SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
 CHAT = 31_001
@@ -108,3 +109,26 @@ def test_an_outbox_message_of_a_directory_bot_goes_out_with_that_bot(database_ur
             await stop_service(running)
 
     asyncio.run(story())
+
+
+def test_the_system_bot_runs_with_the_token_of_its_directory_record(database_url: str) -> None:
+    """``bot add NAME --token T --system`` is enough: without SIGNAL_TELEGRAM_TOKEN the record's token is used (here
+    against a Bot API server of our own), not the built-in emulator."""
+    token = "424242:the-system-bots-own-token-from-the-directory"
+    with EmulatorServer() as telegram:
+        app = bootstrap(Settings(database_url=database_url), apply_migrations=False)
+        with app.open_session() as session:
+            add_bot(session, BotCreate(name="tasks", is_system=True, token=token))
+            session.commit()
+        app.close()
+
+        async def story() -> None:
+            settings = Settings(database_url=database_url, telegram_api_url=telegram.url, telegram_rate_per_second=0)
+            running = await start_service(settings, "127.0.0.1", 0)
+            try:
+                assert running.emulator is None  # a real Bot API server, not the built-in emulator
+                assert "ключ" in (await _reply(telegram.state, 424242, "Мой ключ")).lower()
+            finally:
+                await stop_service(running)
+
+        asyncio.run(story())
