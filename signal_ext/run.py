@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 import uvicorn
 from pydantic import SecretStr
-from sqlmodel import Session
 
 from signal_ext.bootstrap import App, bootstrap
-from signal_ext.bots.directory import system_bot
 from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner
 from signal_ext.bots.system_bot import SystemBot
+from signal_ext.bots.system_token import with_directory_token
 from signal_ext.channels.bot_channels import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
 from signal_ext.channels.bot_channels import EMULATOR_TOKEN as EMULATOR_TOKEN  # tests use it
 from signal_ext.channels.setup import rate_limiter
@@ -29,7 +28,6 @@ from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.service import build_scheduler, dispatch_round
 from signal_ext.settings import Settings
-from signal_ext.storage import create_db_engine, migrate
 from signal_ext.telegram_emulator import EmulatorState
 
 log = logging.getLogger("signal_ext.run")
@@ -56,22 +54,6 @@ def bind(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(128)
     return sock
-
-
-def with_directory_token(settings: Settings) -> Settings:
-    """The settings with the system bot's token from its directory record (``bot add NAME --token T --system``)
-    when SIGNAL_TELEGRAM_TOKEN is not set; the environment's token wins, as in ``bot check``."""
-    if settings.telegram_token is not None:
-        return settings
-    engine = create_db_engine(settings.database_url)
-    try:
-        migrate(engine)
-        with Session(engine) as session:
-            record = system_bot(session)
-            token = record.token if record is not None else None
-    finally:
-        engine.dispose()
-    return settings if token is None else settings.model_copy(update={"telegram_token": SecretStr(token)})
 
 
 async def start_service(settings: Settings, host: str, port: int, directory_token: bool = True) -> Running:

@@ -7,8 +7,10 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from click.testing import CliRunner
 from sqlmodel import select
 
+from cli import main
 from signal_ext.bootstrap import bootstrap
 from signal_ext.bots.directory import add_bot, find_bot, set_token
 from signal_ext.bots.models import BotCreate
@@ -132,3 +134,31 @@ def test_the_system_bot_runs_with_the_token_of_its_directory_record(database_url
                 await stop_service(running)
 
         asyncio.run(story())
+
+
+def test_message_send_and_dispatch_use_the_system_bots_record_token(database_url: str) -> None:
+    """``signal-ext message send`` and ``signal-ext dispatch`` (as cron would run it) find the system bot's token in
+    the directory too."""
+    token = "434343:the-system-bots-own-token-for-the-dispatcher"
+    with EmulatorServer() as telegram:
+        env = {"SIGNAL_DATABASE_URL": database_url, "SIGNAL_TELEGRAM_API_URL": telegram.url}
+        runner = CliRunner()
+        for args in (
+            ["bot", "add", "tasks", "--system", "--token", token],
+            ["person", "add", "Петрова Мария"],
+            ["person", "link", "Петрова", "--key", str(CHAT)],
+        ):
+            result = runner.invoke(main, args, env=env)
+            assert result.exit_code == 0, result.output
+        sent = runner.invoke(
+            main, ["message", "send", "--to", "Петрова", "--channel", "telegram", "--text", "Совещание"], env=env
+        )
+        assert sent.exit_code == 0 and "отправлено" in sent.output, sent.output
+        app = bootstrap(Settings(database_url=database_url), apply_migrations=False)
+        with app.open_session() as session:  # queued as the notification engine queues, for the dispatcher
+            session.add(OutboxMessage(idempotency_key="t:3", channel="telegram", address=str(CHAT), body="Итоги"))
+            session.commit()
+        app.close()
+        dispatched = runner.invoke(main, ["dispatch", "--once"], env=env)
+        assert dispatched.exit_code == 0 and "Отправлено: 1" in dispatched.output, dispatched.output
+        assert [(m.bot_id, m.text) for m in telegram.state.messages(CHAT)] == [(434343, "Совещание"), (434343, "Итоги")]

@@ -32,8 +32,13 @@ class AppContext:
 
     @property
     def app(self) -> App:
+        return self.build()
+
+    def build(self, adjust: Callable[[Settings], Settings] | None = None) -> App:
+        """The application; the first call builds it, from the settings as ``adjust`` changes them."""
         if self._app is None:
-            self._app = bootstrap(load_settings())
+            settings = load_settings()
+            self._app = bootstrap(adjust(settings) if adjust is not None else settings)
         return self._app
 
     def close(self) -> None:
@@ -51,9 +56,9 @@ def load_settings() -> Settings:
         raise click.ClickException(f"Настройка {name}: {describe_error(first)}") from error
 
 
-def current_app() -> App:
-    """The application of the running command."""
-    return click.get_current_context().find_object(AppContext).app  # type: ignore[union-attr]
+def current_app(adjust: Callable[[Settings], Settings] | None = None) -> App:
+    """The application of the running command (``adjust`` changes the settings it is built from)."""
+    return click.get_current_context().find_object(AppContext).build(adjust)  # type: ignore[union-attr]
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import click
 from processes.deadlines import parse_deadline
 from processes.errors import ProcessError
 from processes.persons import find_person
+from signal_ext.bots.system_token import with_directory_token
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
 from signal_ext.notifications.messages import cancel_message, list_messages, mark_read, queue_message
 from signal_ext.notifications.models import MessageStatus, OutboxPublic
@@ -28,7 +29,7 @@ def message_group() -> None:
 @click.option("--at", "when", default=None, help="Когда отправить: 06.02 14:00, 6.2, 3 (дня), «завтра»…")
 def send(recipient: str, channel: str, text: str, subject: str, when: str | None) -> None:
     """Отправить сообщение сейчас или в указанное время."""
-    app = current_app()
+    app = current_app(with_directory_token)  # sent at once: with the system bot's token, wherever it is set
     send_at = None
     if when is not None:
         settings = app.settings

@@ -6,6 +6,7 @@ import asyncio
 
 import click
 
+from signal_ext.bots.system_token import with_directory_token
 from signal_ext.commands.common import current_app
 
 
@@ -13,7 +14,7 @@ from signal_ext.commands.common import current_app
 @click.option("--once", is_flag=True, help="Отправить то, что пора, и выйти.")
 def dispatch_command(once: bool) -> None:
     """Отправить очередь сообщений (без --once — работать, пока не остановят)."""
-    app = current_app()
+    app = current_app(with_directory_token)
     if not once:
         from signal_ext.service import serve
 
