@@ -5,7 +5,6 @@ outcome reaches the applicant through the outbox. The real service (``start_serv
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,58 +16,14 @@ from signal_ext.bootstrap import bootstrap
 from signal_ext.bots.directory import add_bot, find_bot
 from signal_ext.bots.models import BotCreate
 from signal_ext.registrations import set_auth
-from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
-from signal_ext.service import dispatch_round
+from signal_ext.run import EMULATOR_BOT_BASE, Running, start_service, stop_service
 from signal_ext.settings import Settings
-from signal_ext.telegram_emulator import EmulatorState
+from tests.bot_chat import SYSTEM_BOT_ID, BotChat
 from tests.test_auth_chain import BOT, RESPONSIBLE_CHAT, configure, make_world, scenario_task
 
 APPLICANT = 555
-SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
 SEND_DATA, SHARE_PHONE = "Отправить данные для авторизации…", "Отправить номер телефона"
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-class Chat:
-    """A Telegram user of one bot in the emulator."""
-
-    def __init__(self, state: EmulatorState, chat_id: int, bot_id: int) -> None:
-        self.state, self.chat_id, self.bot_id = state, chat_id, bot_id
-
-    def seen(self) -> list[Any]:
-        return self.state.messages(self.chat_id, bot_id=self.bot_id)
-
-    async def say(self, text: str) -> Any:
-        before = len(self.seen())
-        self.state.push_user_message(self.chat_id, text, bot=self.bot_id)
-        return await self.reply(before)
-
-    async def press(self, message: Any, label: str) -> Any:
-        rows = (message.reply_markup or {}).get("inline_keyboard", [])
-        [data] = [b["callback_data"] for row in rows for b in row if b["text"] == label]
-        before = len(self.seen())
-        self.state.push_callback(self.chat_id, message.message_id, data, bot=self.bot_id)
-        return await self.reply(before)
-
-    async def share(self, phone: str, own: bool = True) -> Any:
-        before = len(self.seen())
-        owner = self.chat_id if own else self.chat_id + 1
-        self.state.push_contact(self.chat_id, phone, "Я", contact_user_id=owner, bot=self.bot_id)
-        return await self.reply(before)
-
-    async def reply(self, before: int) -> Any:
-        deadline = time.monotonic() + 10
-        while len(self.seen()) <= before:
-            assert time.monotonic() < deadline, f"no reply; chat has {[m.text for m in self.seen()]}"
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.05)
-        return self.seen()[-1]
-
-    async def delivered(self, running: Running) -> Any:
-        """What the outbox brought this chat (a dispatch round runs first)."""
-        before = len(self.seen())
-        await dispatch_round(running.app)
-        return await self.reply(before)
 
 
 def inline(message: Any) -> list[str]:
@@ -79,7 +34,7 @@ def keyboard(message: Any) -> list[dict[str, Any]]:
     return [b for row in (message.reply_markup or {}).get("keyboard", []) for b in row]
 
 
-Story = Callable[[Running, Chat, Chat], Awaitable[None]]
+Story = Callable[[Running, BotChat, BotChat], Awaitable[None]]
 
 
 def run(database_url: str, story: Story, **auth: str | bool) -> None:
@@ -97,8 +52,8 @@ def run(database_url: str, story: Story, **auth: str | bool) -> None:
         running = await start_service(fast, "127.0.0.1", 0)
         try:
             assert running.emulator is not None
-            applicant = Chat(running.emulator, APPLICANT, shop)
-            responsible = Chat(running.emulator, int(RESPONSIBLE_CHAT), SYSTEM_BOT_ID)
+            applicant = BotChat(running.emulator, APPLICANT, shop)
+            responsible = BotChat(running.emulator, int(RESPONSIBLE_CHAT), SYSTEM_BOT_ID)
             await story(running, applicant, responsible)
         finally:
             await stop_service(running)
@@ -106,7 +61,7 @@ def run(database_url: str, story: Story, **auth: str | bool) -> None:
     asyncio.run(main())
 
 
-async def apply(applicant: Chat, data: str) -> Any:
+async def apply(applicant: BotChat, data: str) -> Any:
     """The applicant's way up to the chain: the request, «Отправить данные…», the data, «Да»."""
     prompt = await applicant.say("Здравствуйте")
     assert "авториз" in prompt.text  # the default request text or the bot's own
@@ -120,7 +75,7 @@ async def apply(applicant: Chat, data: str) -> Any:
 
 
 def test_algorithm_alone_registers_and_the_bot_then_answers(database_url: str) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         done = await apply(applicant, "ООО Ромашка, 7701234567")
         assert "Вы авторизованы как ООО Ромашка" in done.text
         after = await applicant.say("Здравствуйте")
@@ -131,7 +86,7 @@ def test_algorithm_alone_registers_and_the_bot_then_answers(database_url: str) -
 
 @SQLITE_ONLY
 def test_wrong_data_can_be_typed_again_and_a_failing_algorithm_alone_gives_the_error_text(database_url: str) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         await applicant.say("Здравствуйте")
         await applicant.say(SEND_DATA)
         confirm = await applicant.say("ООО Нет такой, 000")
@@ -148,7 +103,7 @@ def test_wrong_data_can_be_typed_again_and_a_failing_algorithm_alone_gives_the_e
 @SQLITE_ONLY
 @pytest.mark.parametrize("verdict", ["Зарегистрировать", "Отклонить"])
 def test_algorithm_fails_then_the_scenario_decides(database_url: str, verdict: str) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         pending = await apply(applicant, "ООО Неизвестная, 000")
         assert "на проверку" in pending.text
         with running.app.read_session() as session:
@@ -184,7 +139,7 @@ def test_algorithm_fails_then_the_scenario_decides(database_url: str, verdict: s
 def test_scenario_that_cannot_start_hands_over_and_the_responsible_registers(
     database_url: str, kind: str, typed: str, pick: str, registered: str, person_kind: PersonKind
 ) -> None:
-    async def story(running: Running, applicant: Chat, responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, responsible: BotChat) -> None:
         with running.app.open_session() as session:
             find_bot(session, BOT).auth_scenario = "Удалённый сценарий"  # deleted after it was configured
             session.commit()
@@ -213,7 +168,7 @@ def test_scenario_that_cannot_start_hands_over_and_the_responsible_registers(
 
 @SQLITE_ONLY
 def test_the_responsible_rejects_with_a_reason(database_url: str) -> None:
-    async def story(running: Running, applicant: Chat, responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, responsible: BotChat) -> None:
         await apply(applicant, "Кто-то")
         review = await responsible.delivered(running)
         asked = await responsible.press(review, "Отклонить")
@@ -230,7 +185,7 @@ def test_the_responsible_rejects_with_a_reason(database_url: str) -> None:
 
 @SQLITE_ONLY
 def test_nothing_configured_gives_the_error_text(database_url: str) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         failed = await apply(applicant, "Иванов")
         assert "Не удалось выполнить авторизацию" in failed.text
 
@@ -241,7 +196,7 @@ def test_nothing_configured_gives_the_error_text(database_url: str) -> None:
 def test_phone_own_contact_registers_a_forwarded_one_is_refused_an_unknown_one_is_handed_on(
     database_url: str,
 ) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         await applicant.say("Здравствуйте")
         refused = await applicant.share("+79161234567", own=False)
         assert "Это не ваш номер" in refused.text
@@ -255,7 +210,7 @@ def test_phone_own_contact_registers_a_forwarded_one_is_refused_an_unknown_one_i
 
 @SQLITE_ONLY
 def test_own_phone_matched_registers(database_url: str) -> None:
-    async def story(running: Running, applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, applicant: BotChat, _responsible: BotChat) -> None:
         await applicant.say("Здравствуйте")
         done = await applicant.share("8 (916) 123-45-67")
         assert "Вы авторизованы как Альфа Партнёр" in done.text
@@ -267,13 +222,13 @@ def test_own_phone_matched_registers(database_url: str) -> None:
 def test_the_system_bot_with_authorization_on_asks_instead_of_telling_the_key_and_then_shows_the_menu(
     database_url: str,
 ) -> None:
-    async def story(running: Running, _applicant: Chat, _responsible: Chat) -> None:
+    async def story(running: Running, _applicant: BotChat, _responsible: BotChat) -> None:
         with running.app.open_session() as session:
             system = add_bot(session, BotCreate(name="tasks", is_system=True))
             set_auth(session, system, enabled=True, algorithm="По ИНН")
             session.commit()
         assert running.emulator is not None
-        stranger = Chat(running.emulator, 777, SYSTEM_BOT_ID)
+        stranger = BotChat(running.emulator, 777, SYSTEM_BOT_ID)
         asked = await stranger.say("Мои задачи")
         assert "авторизоваться" in asked.text and "ключ" not in asked.text.lower()
         key = await stranger.say("Мой ключ")
@@ -299,7 +254,7 @@ def test_the_demo_constructor_bot_asks_a_guest_to_authorize_and_registers_the_co
             assert running.emulator is not None
             with running.app.read_session() as session:
                 helper = EMULATOR_BOT_BASE + (find_bot(session, "helper").id or 0)
-            guest = Chat(running.emulator, 424242, helper)
+            guest = BotChat(running.emulator, 424242, helper)
             done = await apply(guest, "Ромашка, 7701234567")
             assert "Вы авторизованы как ООО «Ромашка»" in done.text
             answered = await guest.say("2+2*2")

@@ -27,7 +27,7 @@ from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import TelegramChat
 from signal_ext.run import EMULATOR_BOT_BASE, Running, start_service, stop_service
 from signal_ext.settings import Settings
-from signal_ext.telegram_emulator import EmulatorState
+from tests.bot_chat import BotChat
 from tests.conftest import CliRun
 
 FAILED = "Не удалось выполнить запрос"
@@ -58,57 +58,11 @@ keywords:
 """ + "".join(f"  - {{words: {name}, kind: algorithm, algorithm: {name}}}\n" for name in GUARD_ALGORITHMS)
 
 
-class Chat:
-    """A simulated Telegram user talking to one bot through the emulator."""
-
-    def __init__(self, state: EmulatorState, chat_id: int, bot_id: int) -> None:
-        self.state, self.chat_id, self.bot_id = state, chat_id, bot_id
-
-    def seen(self) -> list[Any]:
-        return self.state.messages(self.chat_id, bot_id=self.bot_id)
-
-    async def say(self, text: str) -> Any:
-        before = len(self.seen())
-        self.state.push_user_message(self.chat_id, text, bot=self.bot_id)
-        return await self._reply(before)
-
-    async def press(self, message: Any, label: str) -> Any:
-        [data] = [
-            b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if b["text"] == label
-        ]
-        return await self.press_data(message, data)
-
-    async def press_data(self, message: Any, data: str) -> Any:
-        """Presses a button with ``data``; data the message does not carry are forged first (a modified client)."""
-        with self.state.lock:
-            stored = self.state.store.find(self.bot_id, self.chat_id, message.message_id)
-            assert stored is not None
-            rows = list((stored.reply_markup or {}).get("inline_keyboard", []))
-            if all(b["callback_data"] != data for row in rows for b in row):
-                self.state.store.edit(
-                    stored, reply_markup={"inline_keyboard": [*rows, [{"text": "?", "callback_data": data}]]}
-                )
-        before = len(self.seen())
-        query_id = self.state.push_callback(self.chat_id, message.message_id, data, bot=self.bot_id)
-        reply = await self._reply(before)
-        assert self.state.callbacks[query_id]["answer"] is not None  # every press is answered
-        return reply
-
-    async def _reply(self, before: int) -> Any:
-        deadline = time.monotonic() + 15
-        while len(self.seen()) <= before:
-            assert time.monotonic() < deadline, f"no reply; chat has {[m.text for m in self.seen()]}"
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.05)
-        [reply] = self.seen()[before:]
-        return reply
-
-
 def labels(message: Any) -> list[str]:
     return [b["text"] for row in (message.reply_markup or {}).get("inline_keyboard", []) for b in row]
 
 
-Story = Callable[[Running, Callable[[str, str], Chat]], Awaitable[None]]
+Story = Callable[[Running, Callable[[str, str], BotChat]], Awaitable[None]]
 
 
 def run_bot(database_url: str, story: Story) -> None:
@@ -129,8 +83,8 @@ def run_bot(database_url: str, story: Story) -> None:
                 bots = {name: EMULATOR_BOT_BASE + (find_bot(session, name).id or 0) for name in (DEMO_BOT, "guard")}
                 chats = {p.full_name.split()[0]: int(c.chat_id) for p, c in session.exec(_chats())}
 
-            def chat(bot: str, person: str) -> Chat:
-                return Chat(emulator, chats[person], bots[bot])
+            def chat(bot: str, person: str) -> BotChat:
+                return BotChat(emulator, chats[person], bots[bot])
 
             await story(running, chat)
         finally:
@@ -170,7 +124,7 @@ def _person(session: Session, person_id: int) -> Person:
 
 
 def test_demo_bot_every_kind_nesting_confirmation_alias_and_dynamic_choice(demo: str) -> None:
-    async def story(running: Running, chat: Callable[[str, str], Chat]) -> None:
+    async def story(running: Running, chat: Callable[[str, str], BotChat]) -> None:
         petrova, ivanov = chat(DEMO_BOT, "Петрова"), chat(DEMO_BOT, "Иванов")
         assert "Бот-конструктор" in ((await petrova.say("/start")).text or "")
         assert "Здравствуйте!" in ((await petrova.say("привет")).text or "")
@@ -221,7 +175,7 @@ def _node(message: Any) -> str:
 
 
 def test_order_of_processing_code_mode_and_html(demo: str) -> None:
-    async def story(running: Running, chat: Callable[[str, str], Chat]) -> None:
+    async def story(running: Running, chat: Callable[[str, str], BotChat]) -> None:
         petrova = chat("guard", "Петрова")
         assert (await petrova.say("2+2*2")).text == "Не понимаю (guard)"  # code mode off
         assert (await petrova.say("2+2")).text == "Это ключевое слово"
@@ -262,7 +216,7 @@ def test_security_through_the_bot_each_followed_by_an_answer_to_another_chat(dem
         ("import os", "Не понимаю (guard)"),
     ]
 
-    async def story(running: Running, chat: Callable[[str, str], Chat]) -> None:
+    async def story(running: Running, chat: Callable[[str, str], BotChat]) -> None:
         with running.app.open_session() as session:
             update_bot(session, find_bot(session, "guard"), allow_code=True)
             session.commit()

@@ -4,7 +4,6 @@ the CLI, «Не беспокоить» / «Возобновить» through the 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -28,14 +27,13 @@ from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.messages import queue_message
 from signal_ext.notifications.models import MessageStatus, OutboxMessage, TelegramChat
 from signal_ext.notifications.templates import Templates
-from signal_ext.run import EMULATOR_TOKEN, Running, start_service, stop_service
+from signal_ext.run import Running, start_service, stop_service
 from signal_ext.scenario_loading import store_document
 from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
-from signal_ext.telegram_emulator import EmulatorState
+from tests.bot_chat import SystemChat
 
 PETROVA, SHOP_CHAT = 30_001, 30_002
-SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
 RULES = """
 notifications:
   - {event: task.created, channel: telegram, recipient: task_performer, template: 'Обычное: {{ task.title }}'}
@@ -59,37 +57,13 @@ def seeded(database_url: str) -> Iterator[str]:
     yield database_url
 
 
-class Chat:
-    """A simulated Telegram user of the system bot, through the emulator."""
-
-    def __init__(self, state: EmulatorState, chat_id: int) -> None:
-        self.state, self.chat_id = state, chat_id
-
-    def seen(self) -> list[Any]:
-        return self.state.messages(self.chat_id)
-
-    async def say(self, text: str, expect: int = 1) -> list[Any]:
-        before = len(self.seen())
-        self.state.push_user_message(self.chat_id, text, bot=SYSTEM_BOT_ID)
-        return await self.arrived(before, expect)
-
-    async def arrived(self, before: int, expect: int = 1) -> list[Any]:
-        deadline = time.monotonic() + 10
-        while len(self.seen()) < before + expect:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no reply; chat has {[m.text for m in self.seen()]}")
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.1)
-        return self.seen()[before:]
-
-
-def run_story(database_url: str, story: Callable[[Running, Chat], Awaitable[None]]) -> None:
+def run_story(database_url: str, story: Callable[[Running, SystemChat], Awaitable[None]]) -> None:
     async def main() -> None:
         fast = Settings(database_url=database_url, telegram_rate_per_second=1000, telegram_chat_rate_per_second=100)
         running = await start_service(fast, "127.0.0.1", 0)
         try:
             assert running.emulator is not None
-            await story(running, Chat(running.emulator, PETROVA))
+            await story(running, SystemChat(running.emulator, PETROVA))
         finally:
             await stop_service(running)
 
@@ -116,7 +90,7 @@ def _petrova(app: App) -> Person:
 
 
 def test_block_tells_every_chat_and_closes_the_bot_unblock_restores_it(seeded: str) -> None:
-    async def story(running: Running, petrova: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat) -> None:
         blocked = await signal_ext(seeded, "person", "block", "Петрова", "--reason", "Уволена <с 1.12>")
         assert blocked.exit_code == 0 and "заблокирован" in blocked.output, blocked.output
         rows = _outbox(running.app)
@@ -151,7 +125,7 @@ def test_block_tells_every_chat_and_closes_the_bot_unblock_restores_it(seeded: s
 
 
 def test_delete_is_silent_and_told_once_on_the_next_message(seeded: str) -> None:
-    async def story(running: Running, petrova: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat) -> None:
         deleted = await signal_ext(seeded, "person", "delete", "Петрова")
         assert deleted.exit_code == 0 and "удалён" in deleted.output, deleted.output
         assert _outbox(running.app) == []
@@ -197,7 +171,7 @@ def test_a_deleted_persons_constructor_bot_chat_is_told_once(seeded: str) -> Non
 
 
 def test_pause_defers_all_but_critical_and_resume_sends_the_rest(seeded: str) -> None:
-    async def story(running: Running, petrova: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat) -> None:
         [past] = await petrova.say("Не беспокоить до 01.01.2020 10:00")
         assert "уже прошло" in (past.text or "")
         [ask] = await petrova.say("Пауза")
@@ -236,7 +210,7 @@ def test_pause_defers_all_but_critical_and_resume_sends_the_rest(seeded: str) ->
 
 
 def test_pause_words_inside_a_task_description_are_not_a_command(seeded: str) -> None:
-    async def story(_running: Running, petrova: Chat) -> None:
+    async def story(_running: Running, petrova: SystemChat) -> None:
         await petrova.say("Новая задача")
         [created] = await petrova.say("Пауза в работе сервера, Иванов")
         assert "Создана задача" in (created.text or "")

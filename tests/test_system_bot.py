@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,14 +28,13 @@ from signal_ext.bots.conversation import Conversation
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.notifications.templates import Templates
-from signal_ext.run import EMULATOR_BOT_BASE, EMULATOR_TOKEN, Running, start_service, stop_service
+from signal_ext.run import EMULATOR_BOT_BASE, Running, start_service, stop_service
 from signal_ext.scenario_loading import store_document
 from signal_ext.service import dispatch_round
 from signal_ext.settings import Settings
-from signal_ext.telegram_emulator import EmulatorState
+from tests.bot_chat import SystemChat
 
 PETROVA, STRANGER = 20_001, 20_999
-SYSTEM_BOT_ID = int(EMULATOR_TOKEN.split(":")[0])
 SCENARIOS = """
 scenarios:
   - name: Закупка
@@ -65,46 +63,14 @@ def seeded(database_url: str) -> Iterator[str]:
     yield database_url
 
 
-class Chat:
-    """A simulated Telegram user talking to the bot through the emulator."""
-
-    def __init__(self, state: EmulatorState, chat_id: int) -> None:
-        self.state, self.chat_id = state, chat_id
-
-    def seen(self) -> list[Any]:
-        return self.state.messages(self.chat_id)
-
-    async def say(self, text: str, expect: int = 1) -> list[Any]:
-        before = len(self.seen())
-        self.state.push_user_message(self.chat_id, text, bot=SYSTEM_BOT_ID)
-        return await self._replies(before, expect)
-
-    async def press(self, message: Any, label: str, expect: int = 1) -> list[Any]:
-        before = len(self.seen())
-        [data] = [
-            b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if label in b["text"]
-        ]
-        self.state.push_callback(self.chat_id, message.message_id, data, bot=SYSTEM_BOT_ID)
-        return await self._replies(before, expect)
-
-    async def _replies(self, before: int, expect: int) -> list[Any]:
-        deadline = time.monotonic() + 10
-        while len(self.seen()) < before + expect:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no reply; chat has {[m.text for m in self.seen()]}")
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.05)
-        return self.seen()[before:]
-
-
-def run_bot(database_url: str, story: Callable[[Running, Chat, Chat], Awaitable[None]]) -> None:
+def run_bot(database_url: str, story: Callable[[Running, SystemChat, SystemChat], Awaitable[None]]) -> None:
     async def main() -> None:
         # Dialog tests, not rate-limit tests: the bot may answer as fast as the emulator takes it.
         fast = Settings(database_url=database_url, telegram_rate_per_second=1000, telegram_chat_rate_per_second=100)
         running = await start_service(fast, "127.0.0.1", 0)
         try:
             assert running.emulator is not None
-            await story(running, Chat(running.emulator, PETROVA), Chat(running.emulator, STRANGER))
+            await story(running, SystemChat(running.emulator, PETROVA), SystemChat(running.emulator, STRANGER))
         finally:
             await stop_service(running)
 
@@ -117,7 +83,7 @@ def _tasks(app: App) -> list[Task]:
 
 
 def test_unlinked_chat_gets_its_key_and_no_tasks(seeded: str) -> None:
-    async def story(_running: Running, _petrova: Chat, stranger: Chat) -> None:
+    async def story(_running: Running, _petrova: SystemChat, stranger: SystemChat) -> None:
         greeting, refusal = await stranger.say("/start", expect=2)
         assert "Здравствуйте" in (greeting.text or "")
         assert "не авторизованы" in (refusal.text or "") and str(STRANGER) in (refusal.text or "")
@@ -130,7 +96,7 @@ def test_unlinked_chat_gets_its_key_and_no_tasks(seeded: str) -> None:
 
 
 def test_menu_shows_and_hides_the_reply_keyboard(seeded: str) -> None:
-    async def story(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(_running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         [shown] = await petrova.say("Меню")
         labels = [b["text"] for row in shown.reply_markup["keyboard"] for b in row]
         assert labels == ["Мои задачи", "Новая задача", "Новый процесс"]
@@ -141,7 +107,7 @@ def test_menu_shows_and_hides_the_reply_keyboard(seeded: str) -> None:
 
 
 def test_new_process_then_my_tasks_with_required_data_bad_then_good(seeded: str) -> None:
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         [choose] = await petrova.say("Новый процесс")
         [ask] = await petrova.press(choose, "Закупка")
         assert "описание" in (ask.text or "").lower()
@@ -169,7 +135,7 @@ def test_new_process_then_my_tasks_with_required_data_bad_then_good(seeded: str)
 
 
 def test_manual_start_scenario_is_only_created(seeded: str) -> None:
-    async def story(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(_running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         [choose] = await petrova.say("нп")
         await petrova.press(choose, "Командировка")
         [created] = await petrova.say("Москва, 3 дня")
@@ -180,7 +146,7 @@ def test_manual_start_scenario_is_only_created(seeded: str) -> None:
 
 
 def test_new_task_with_an_ambiguous_performer_and_a_past_deadline(seeded: str) -> None:
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         await petrova.say("Новая задача")
         [past] = await petrova.say("Отчёт, Петрова, 01.01.2020")
         assert "прошёл" in (past.text or "")
@@ -224,11 +190,11 @@ def test_foreign_forged_and_stale_payloads_are_refused(seeded: str) -> None:
 
 
 def test_a_restart_in_the_middle_of_a_dialog_resumes_it(seeded: str) -> None:
-    async def first(_running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def first(_running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         [choose] = await petrova.say("Новый процесс")
         await petrova.press(choose, "Закупка")
 
-    async def second(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def second(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         [started] = await petrova.say("После перезапуска")
         assert "Создан и запущен новый процесс" in (started.text or "")
         assert len(_tasks(running.app)) == 1
@@ -243,12 +209,12 @@ def test_invite_link_links_the_chat_once(seeded: str, tmp_path: Path, monkeypatc
     assert printed.exit_code == 0, printed.output
     token = printed.output.strip().split("?start=")[1]
 
-    async def story(_running: Running, _petrova: Chat, stranger: Chat) -> None:
+    async def story(_running: Running, _petrova: SystemChat, stranger: SystemChat) -> None:
         _greeting, menu = await stranger.say(f"/start {token}", expect=2)
         assert menu.reply_markup is not None and "keyboard" in menu.reply_markup
         [tasks] = await stranger.say("мз")
         assert "нет открытых задач" in (tasks.text or "")
-        reuse = Chat(stranger.state, 20_555)
+        reuse = SystemChat(stranger.state, 20_555)
         [refused] = await reuse.say(f"/start {token}")
         assert "недействительна или уже использована" in (refused.text or "")
 
@@ -268,7 +234,7 @@ def test_person_link_by_key_and_overridden_menu_labels(
     bad = runner.invoke(main, ["person", "link", "Иванов Иван", "--key", "abc"], env=env)
     assert bad.exit_code == 1 and "ожидается число" in bad.output
 
-    async def story(_running: Running, _petrova: Chat, ivanov: Chat) -> None:
+    async def story(_running: Running, _petrova: SystemChat, ivanov: SystemChat) -> None:
         [menu] = await ivanov.say("меню")
         labels = [b["text"] for row in menu.reply_markup["keyboard"] for b in row]
         assert labels[0] == "📋 Мои дела"
@@ -289,10 +255,10 @@ def test_acknowledge_button_of_a_notification(seeded: str) -> None:
         session.commit()
     app.close()
 
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         running.app.processes.create_task(TaskCreate(title="Проверить счёт", performer_id=1, author_id=2))
         await dispatch_round(running.app)
-        [notice] = await petrova._replies(0, 1)
+        [notice] = await petrova.arrived(0, 1)
         assert notice.text == "Вам задача «Проверить счёт» от Иванов Иван Иванович"
         [ack] = await petrova.press(notice, "Ознакомлен")
         assert "ознакомились" in (ack.text or "")
@@ -350,7 +316,7 @@ def test_webhook_mode_accepts_only_updates_with_the_secret(seeded: str) -> None:
                     "/telegram-webhook/system", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
                 )
                 assert right.status_code == 200
-            [answer] = await Chat(running.emulator, PETROVA)._replies(0, 1)
+            [answer] = await SystemChat(running.emulator, PETROVA).arrived(0, 1)
             assert str(PETROVA) in (answer.text or "")
         finally:
             await stop_service(running)
@@ -370,11 +336,11 @@ def test_a_task_notification_completes_the_task_like_the_list_and_sends_attachme
         session.commit()
     app.close()
 
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         files = [NewAttachment("договор.pdf", b"%PDF-1.4 demo", "application/pdf")]
         running.app.processes.start_process("Договор", "Петрова", attachments=files)
         await dispatch_round(running.app)
-        notice, _document = await petrova._replies(0, 2)
+        notice, _document = await petrova.arrived(0, 2)
         [details] = await petrova.press(notice, "Подробнее")
         assert "Согласовать" in (details.text or "")
         [listing] = await petrova.say("мз")
@@ -398,7 +364,7 @@ def test_other_bots_of_the_directory_run_beside_the_system_bot(seeded: str, tmp_
     )
     assert added.exit_code == 0, added.output
 
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         assert running.emulator is not None
         support = EMULATOR_BOT_BASE + 1
         await _until(lambda: support in running.emulator.bots if running.emulator else False)
@@ -430,7 +396,7 @@ def test_every_deadline_form_through_the_bot(seeded: str) -> None:
         "завтра в 15:00": "завтра 15:00",
     }
 
-    async def story(running: Running, petrova: Chat, _stranger: Chat) -> None:
+    async def story(running: Running, petrova: SystemChat, _stranger: SystemChat) -> None:
         zone = running.app.settings.zone
         for typed in [*forms, "3"]:
             await petrova.say("нз")
