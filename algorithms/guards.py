@@ -105,7 +105,7 @@ def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
         if default:
             return default[0]
         raise
-    except NotImplementedError:
+    except NotImplementedError:  # RestrictedPython refuses some names this way (e.g. str.format): same answer
         raise AttributeError(f"атрибут «{name}» запрещён") from None
     if isinstance(value, ModuleType) and value.__name__ not in ALLOWED_MODULES:
         raise AttributeError(f"модуль «{value.__name__}» недоступен")
