@@ -14,7 +14,7 @@ from signal_ext.bootstrap import App
 from signal_ext.bots.directory import list_bots
 from signal_ext.bots.keyword_bot import KeywordBot
 from signal_ext.bots.runtime import BotRunner
-from signal_ext.channels.bot_channels import emulator_token
+from signal_ext.channels.bot_channels import sending_token
 
 log = logging.getLogger("signal_ext.bots.directory")
 
@@ -32,14 +32,14 @@ class DirectoryBots:
     def wanted(self) -> dict[str, str]:
         """Bot name → token of every bot that should run now."""
         with self.app.read_session() as session:
-            bots = [(bot.id or 0, bot.name, bot.token) for bot in list_bots(session) if not bot.is_system]
+            bots = [(bot.name, sending_token(bot, self.on_emulator)) for bot in list_bots(session) if not bot.is_system]
         wanted: dict[str, str] = {}
-        for bot_id, name, token in bots:
-            if token is None and not self.on_emulator:
+        for name, token in bots:
+            if token is None:
                 if name not in self.started:
                     log.warning("bot %s has no token and the emulator is off: not started", name)
                 continue
-            wanted[name] = token or emulator_token(bot_id)
+            wanted[name] = token
         return wanted
 
     async def sync(self) -> None:

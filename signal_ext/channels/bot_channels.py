@@ -26,6 +26,14 @@ def emulator_token(bot_id: int) -> str:
     return f"{EMULATOR_BOT_BASE + bot_id}:signal-emulator-bot"
 
 
+def sending_token(bot: Bot, emulator: bool) -> str | None:
+    """The token directory bot ``bot`` talks to Telegram with: its own, or its emulator token when the service runs on
+    the built-in emulator; None when it has neither."""
+    if bot.token:
+        return bot.token
+    return emulator_token(bot.id or 0) if emulator else None
+
+
 def on_emulator(settings: Settings) -> bool:
     """Whether the service talks to the built-in emulator (it then sets the emulator's system token)."""
     token = settings.telegram_token
@@ -45,11 +53,7 @@ class BotChannels:
         """The token bot ``bot_name`` sends with now (None: no such bot, or no token and no emulator)."""
         with self._read_session() as session:
             bot = session.exec(select(Bot).where(Bot.name == bot_name)).first()
-        if bot is None:
-            return None
-        if bot.token:
-            return bot.token
-        return emulator_token(bot.id or 0) if on_emulator(self._settings) else None
+        return None if bot is None else sending_token(bot, on_emulator(self._settings))
 
     def get(self, bot_name: str) -> TelegramChannel | None:
         """The channel of bot ``bot_name`` (blocking: reads the directory); None when it cannot send."""
