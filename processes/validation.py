@@ -28,8 +28,8 @@ def describe_error(error: Any) -> str:
     kind = error["type"]
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    if kind == "enum":
-        return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", ""))
+    if kind in ("enum", "literal_error"):  # a StrEnum or a Literal: the same «one of» for the reader
+        return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", "")).replace(" or ", " или ")
     return _MESSAGES.get(kind, str(error["msg"]))
 
 

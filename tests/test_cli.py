@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from cli import main
 from signal_ext.storage import create_db_engine
 from tests.conftest import CliRun
 from tests.helpers import row_counts
@@ -213,3 +215,12 @@ def test_a_long_number_is_looked_up_as_a_name_not_an_id(cli: CliRun) -> None:
     """An ИНН-like number is beyond any id: it is searched among names and found missing, not a database error."""
     result = cli("person", "show", "7701234567")
     assert result.exit_code == 1 and "не найден" in result.output.lower()
+
+
+def test_a_bad_setting_is_one_russian_line(database_url: str) -> None:
+    env = {"SIGNAL_DATABASE_URL": database_url, "SIGNAL_LOG_LEVEL": "LOUD"}
+    result = CliRunner().invoke(main, ["bot", "list"], env=env)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: Настройка SIGNAL_LOG_LEVEL: допустимые значения: 'DEBUG', 'INFO', 'WARNING' или 'ERROR'"
+    )
