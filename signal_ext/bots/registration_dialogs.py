@@ -9,6 +9,7 @@ pending request, only the person ids the bot offered; the decision itself is ide
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import col, select
@@ -100,9 +101,9 @@ class RegistrationDialogs(ConversationBase):
             registration_id, lambda: approve(self.app, registration_id, kind, new_name=name, decided_by=self._me())
         )
 
-    def _decide(self, registration_id: int, decision: Any) -> list[Reply]:
+    def _decide(self, registration_id: int, decision: Callable[[], Registration]) -> list[Reply]:
         try:
-            registration: Registration = decision()
+            registration = decision()
         except ProcessError as error:
             return [Reply(html.escape(error.message))]
         self._end()
