@@ -1,42 +1,58 @@
 """The run side's guards: the builtins and ``_*_`` hooks RestrictedPython-compiled code calls, as the worker
 hands them to an algorithm.
 
-Attribute access refuses ``_`` names, frame/generator/traceback internals, ``str.format`` and modules outside the
-allow-list (``statistics.sys`` would otherwise lead to ``os``); ``import`` gives only allow-listed modules.
+Attribute access refuses ``_`` names and a deny-set of internals (frames, generators, tracebacks, code objects,
+``format``/``format_map``, ``mro``), after normalising the name as Python normalises identifiers (NFKC), and
+never hands out a module, frame or code object. ``import`` gives the curated namespaces of
+:mod:`algorithms.namespaces`; writes go only into plain containers. Every refusal is a Russian message.
 """
 
 from __future__ import annotations
 
 import importlib
 import operator
+import re
+import unicodedata
+from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Mapping
-from types import ModuleType
+from types import CodeType, FrameType, ModuleType, TracebackType
 from typing import Any
 
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr_raise,
-)
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safe_builtins
 from RestrictedPython.PrintCollector import PrintCollector
-from RestrictedPython.Utilities import utility_builtins
 
-ALLOWED_MODULES = (
-    "collections",
-    "datetime",
-    "decimal",
-    "functools",
-    "itertools",
-    "json",
-    "math",
-    "random",
-    "re",
-    "statistics",
-    "string",
-    "time",
+from algorithms.namespaces import ALLOWED_MODULES, Namespace, curated
+
+__all__ = ["ALLOWED_MODULES", "algorithm_globals", "check_attribute", "guarded_getattr", "preload_modules"]
+
+# Internals reachable without a leading underscore: frames, generators, coroutines, tracebacks, code objects,
+# the format-string walks (``'{0.x.y}'.format``) and the class hierarchy.
+DENIED_ATTRIBUTES = frozenset(
+    {
+        *("format", "format_map", "vformat", "get_field", "get_value", "mro", "cell_contents"),
+        *("gi_frame", "gi_code", "gi_yieldfrom", "gi_running", "gi_suspended"),
+        *("cr_frame", "cr_code", "cr_await", "cr_origin", "cr_running", "cr_suspended"),
+        *("ag_frame", "ag_code", "ag_await", "ag_running"),
+        *("f_globals", "f_locals", "f_back", "f_builtins", "f_code", "f_trace", "f_generator", "f_lasti"),
+        *("tb_frame", "tb_next", "tb_lasti", "tb_lineno"),
+        *("func_globals", "func_code", "func_closure", "func_defaults", "func_dict", "im_func", "im_self"),
+    }
 )
+_DENIED_PREFIX = re.compile(r"^(gi|cr|ag|f|tb|co|func|im)_")
+_HIDDEN_VALUES = (ModuleType, FrameType, CodeType, TracebackType)
+
+# Imported lazily by the standard library (non-ASCII names, strptime, common encodings); loaded before the lock-down.
+_LAZY_MODULES = (
+    "unicodedata",
+    "_strptime",
+    "encodings.idna",
+    "encodings.cp1251",
+    "encodings.koi8_r",
+    "encodings.latin_1",
+)
+# ``datetime.strptime`` and ``time.strptime`` import this from C through the algorithm's ``__import__``; an
+# algorithm's own ``import _strptime`` never compiles (the name starts with ``_``).
+_INTERNAL_MODULES = ("_strptime",)
 
 _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd,
@@ -53,18 +69,8 @@ _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = {
     "^=": operator.ixor,
 }
 
-
-# Imported lazily by the standard library (non-ASCII names, strptime, common encodings); loaded before the lock-down.
-_LAZY_MODULES = (
-    "unicodedata",
-    "_strptime",
-    "encodings.idna",
-    "encodings.cp1251",
-    "encodings.koi8_r",
-    "encodings.latin_1",
-)
-
-_INTERNAL_MODULES = ("_strptime",)
+# Containers an algorithm may write items into (``d[k] = v``, ``del d[k]``); attributes are never written.
+_WRITABLE = frozenset({dict, list, Counter, OrderedDict, defaultdict, deque})
 
 
 def preload_modules() -> None:
@@ -73,52 +79,81 @@ def preload_modules() -> None:
         importlib.import_module(name)
 
 
-def guarded_import(
-    name: str,
-    globals: Mapping[str, Any] | None = None,
-    locals: Mapping[str, Any] | None = None,
-    fromlist: tuple[str, ...] | list[str] | None = (),
-    level: int = 0,
-) -> ModuleType:
-    """``import`` inside an algorithm: only the allow-listed modules, nothing relative, nothing nested.
-
-    ``_strptime`` passes too: ``datetime.strptime`` imports it from C through this hook (an algorithm's own
-    ``import _strptime`` never compiles: the name starts with ``_``).
-    """
-    if level != 0 or name not in (*ALLOWED_MODULES, *_INTERNAL_MODULES):
-        raise ImportError(f"импорт модуля «{name}» запрещён")
-    module = importlib.import_module(name)
-    for item in fromlist or ():
-        guarded_getattr(module, item)
-    return module
+def attribute_refusal(name: str) -> str | None:
+    """Why an algorithm may not use the attribute ``name`` (already NFKC-normalised), or None when it may."""
+    if name.startswith("_"):
+        return f"атрибут «{name}» запрещён (имена на «_» служебные)"
+    if name in DENIED_ATTRIBUTES or _DENIED_PREFIX.match(name):
+        return f"атрибут «{name}» запрещён"
+    return None
 
 
-def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
-    """``obj.name`` inside an algorithm: RestrictedPython's safer getattr, and no way out through a module."""
+def check_attribute(name: Any) -> str:
+    """``name`` normalised as Python normalises identifiers (NFKC); AttributeError (Russian) when refused."""
     if not isinstance(name, str):
         raise TypeError("имя атрибута должно быть строкой")
+    normal = name if name.isascii() else unicodedata.normalize("NFKC", name)
+    refusal = attribute_refusal(normal)
+    if refusal is not None:
+        raise AttributeError(refusal)
+    return normal
+
+
+def guarded_getattr(obj: Any, name: Any, *default: Any) -> Any:
+    """``obj.name`` and ``getattr`` inside an algorithm: the name checked, no module/frame/code handed out."""
+    normal = check_attribute(name)
     try:
-        value = safer_getattr_raise(obj, name)  # type: ignore[no-untyped-call]
-    except AttributeError:
-        if name.startswith("_"):
-            raise AttributeError(f"атрибут «{name}» запрещён") from None
+        value = getattr(obj, normal)
+    except AttributeError as error:
         if default:
             return default[0]
-        raise
-    except NotImplementedError:  # RestrictedPython refuses some names this way (e.g. str.format): same answer
-        raise AttributeError(f"атрибут «{name}» запрещён") from None
-    if isinstance(value, ModuleType) and value.__name__ not in ALLOWED_MODULES:
-        raise AttributeError(f"модуль «{value.__name__}» недоступен")
+        if isinstance(obj, Namespace):
+            raise AttributeError(str(error)) from None
+        raise AttributeError(f"у значения типа {type(obj).__name__} нет атрибута «{normal}»") from None
+    if isinstance(value, _HIDDEN_VALUES):
+        raise AttributeError(f"атрибут «{normal}» недоступен")
     return value
 
 
-def guarded_hasattr(obj: Any, name: str) -> bool:
+def guarded_hasattr(obj: Any, name: Any) -> bool:
     """``hasattr`` that answers through the same guard as attribute access."""
     try:
         guarded_getattr(obj, name)
     except (AttributeError, TypeError):
         return False
     return True
+
+
+class _ReadOnly:
+    """What ``_write_`` gives for anything but a plain container: every write refused in Russian."""
+
+    __slots__ = ("_type",)
+
+    def __init__(self, obj: Any) -> None:
+        object.__setattr__(self, "_type", type(obj).__name__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise TypeError(f"атрибуты значения типа {object.__getattribute__(self, '_type')} менять нельзя")
+
+    __delattr__ = __setattr__  # type: ignore[assignment]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(f"элементы значения типа {object.__getattribute__(self, '_type')} менять нельзя")
+
+    __delitem__ = __setitem__  # type: ignore[assignment]
+
+
+def write_guard(obj: Any) -> Any:
+    """``_write_``: plain containers as they are, anything else (modules, functions, objects) read-only."""
+    return obj if type(obj) in _WRITABLE else _ReadOnly(obj)
+
+
+def _setattr(obj: Any, name: Any, value: Any) -> None:
+    setattr(write_guard(obj), check_attribute(name), value)
+
+
+def _delattr(obj: Any, name: Any) -> None:
+    delattr(write_guard(obj), check_attribute(name))
 
 
 def inplace_var(op: str, target: Any, value: Any) -> Any:
@@ -130,15 +165,53 @@ def _getitem(obj: Any, key: Any) -> Any:
     return obj[key]
 
 
+class _Importer:
+    """``import`` for one run: the curated namespaces, each built once per run (``random`` is this run's own)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Namespace] = {}
+
+    def __call__(
+        self,
+        name: str,
+        globals: Mapping[str, Any] | None = None,
+        locals: Mapping[str, Any] | None = None,
+        fromlist: tuple[str, ...] | list[str] | None = (),
+        level: int = 0,
+    ) -> Namespace | ModuleType:
+        if level == 0 and name in _INTERNAL_MODULES:
+            return importlib.import_module(name)
+        if level != 0 or name not in ALLOWED_MODULES:
+            shown = "." * level + (name or "")
+            raise ImportError(f"импорт модуля «{shown}» запрещён; доступны: {', '.join(ALLOWED_MODULES)}")
+        namespace = self._loaded.get(name)
+        if namespace is None:
+            namespace = self._loaded[name] = curated(name)
+        for item in fromlist or ():
+            try:
+                guarded_getattr(namespace, item)
+            except AttributeError as error:
+                raise ImportError(str(error)) from None
+        return namespace
+
+
+_DROPPED_BUILTINS = ("_getattr_", "setattr", "delattr")
+
+
 def algorithm_builtins() -> dict[str, Any]:
-    """The builtins an algorithm sees: RestrictedPython's safe set plus the everyday iterables and helpers."""
-    names = dict(safe_builtins)
-    names.update(utility_builtins)
+    """The builtins an algorithm sees: RestrictedPython's safe set plus the everyday iterables and helpers.
+
+    RestrictedPython's ``utility_builtins`` are not among them: they hand out the real ``random``, ``string`` and
+    ``math`` modules.
+    """
+    names = {key: value for key, value in safe_builtins.items() if key not in _DROPPED_BUILTINS}
     names.update(
         {
-            "__import__": guarded_import,
+            "__import__": _Importer(),
             "getattr": guarded_getattr,
             "hasattr": guarded_hasattr,
+            "setattr": _setattr,
+            "delattr": _delattr,
             "list": list,
             "dict": dict,
             "tuple": tuple,
@@ -172,7 +245,7 @@ def algorithm_globals() -> dict[str, Any]:
         "_getattr_": guarded_getattr,
         "_getitem_": _getitem,
         "_getiter_": iter,
-        "_write_": full_write_guard,
+        "_write_": write_guard,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence,
         "_inplacevar_": inplace_var,
