@@ -1,8 +1,16 @@
 """Code mode: a chat message evaluated as a safe expression (simpleeval over a checked AST, never ``eval``).
 
-``2+2*2`` → ``6``; ``ТекущаяДата()`` → «ДД.ММ.ГГГГ ЧЧ:ММ:СС». A message that is not an expression (a word, a
-phrase, an unknown name or function, a lone number) gives None so the bot goes on to keywords; an expression that
-may not or cannot be evaluated raises :class:`ExpressionRefused`.
+``2+2*2`` → ``6``; ``ТекущаяДата()`` → «ДД.ММ.ГГГГ ЧЧ:ММ:СС». Two entry points:
+
+* :func:`looks_like_expression` — parsing and shape only, no evaluation: cheap enough for the service process to
+  decide whether a message goes to code mode at all;
+* :func:`evaluate_expression` — the evaluation (run where time and memory are limited): None when the message is
+  not an expression (a word, a phrase, an unknown name or function, a lone number), the value otherwise, or
+  :class:`ExpressionRefused` with a Russian reason.
+
+Every operator is bounded before it computes (``%`` formatting's width, ``*``, ``**``, shifts, ``+`` on strings),
+and a value is shown only when it is a number, a string, a boolean, a date or Неопределено — never an object's
+repr. Nothing here needs the database.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,7 +36,23 @@ from algorithms.errors import ExpressionRefused
 
 MAX_TEXT = 500
 MAX_DIGITS = 1000
+MAX_BITS = int(MAX_DIGITS * math.log2(10))
 MAX_STRING = 10_000
+MAX_DEPTH = 100
+MAX_ROUND_DIGITS = 20
+TOO_LONG = f"Слишком длинная строка: больше {MAX_STRING} символов"
+TOO_BIG = f"Слишком большое число: результат длиннее {MAX_DIGITS} цифр"
+
+FUNCTION_NAMES = frozenset(
+    {"ТекущаяДата", "Окр", "Цел", "Макс", "Мин", "Строка", "Число", "СтрДлина", "Лев", "Прав", "ВРег", "НРег"}
+)
+NAMES: dict[str, Any] = {"Истина": True, "Ложь": False, "Неопределено": None}
+_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
+    *(ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.Constant, ast.Name),
+    *(ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context),
+)
+# A %-conversion's flags, width and precision: «%-010.3f», «%(name)s», «%*d».
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d*))?")
 
 
 @dataclass(frozen=True)
@@ -39,7 +64,8 @@ class ExpressionValue:
 
 
 def format_value(value: object) -> str:
-    """A value as chat text: 6 not 6.0, ``Истина``/``Ложь``, dates as ДД.ММ.ГГГГ[ ЧЧ:ММ:СС]."""
+    """A value as chat text: 6 not 6.0, ``Истина``/``Ложь``, dates as ДД.ММ.ГГГГ[ ЧЧ:ММ:СС]; anything that is not
+    a number, string, boolean, date or Неопределено is refused (no object's repr reaches a chat)."""
     if value is None:
         return "Неопределено"
     if isinstance(value, bool):
@@ -48,17 +74,22 @@ def format_value(value: object) -> str:
         if not math.isfinite(value):
             raise ExpressionRefused("Результат не является конечным числом")
         return str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:.15g}"
-    if isinstance(value, int) and value.bit_length() > MAX_DIGITS * 3.33:
-        raise ExpressionRefused(f"Слишком большое число: результат длиннее {MAX_DIGITS} цифр")
+    if isinstance(value, int):
+        if value.bit_length() > MAX_BITS:
+            raise ExpressionRefused(TOO_BIG)
+        return str(value)
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M:%S")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    return str(value)
+    if isinstance(value, str):
+        return value
+    raise ExpressionRefused("Значение не является числом, строкой, датой или логическим значением")
 
 
-def _too_long(value: Any) -> bool:
-    return isinstance(value, str | list | tuple) and len(value) > MAX_STRING
+def _sequence_refusal(value: Any) -> None:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_STRING:
+        raise ExpressionRefused(TOO_LONG)
 
 
 def _power(base: Any, exponent: Any) -> Any:
@@ -72,37 +103,72 @@ def _power(base: Any, exponent: Any) -> Any:
 def _multiply(left: Any, right: Any) -> Any:
     for seq, times in ((left, right), (right, left)):
         if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_STRING:
-            raise ExpressionRefused(f"Слишком длинная строка: больше {MAX_STRING} символов")
+            raise ExpressionRefused(TOO_LONG)
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_BITS + 1:
+        raise NumberTooHigh("произведение")
     return left * right
 
 
 def _add(left: Any, right: Any) -> Any:
     if isinstance(left, datetime) and isinstance(right, int | float) and not isinstance(right, bool):
         return left + timedelta(seconds=right)  # as in 1C: date + seconds
-    result = left + right
-    if _too_long(result):
-        raise ExpressionRefused(f"Слишком длинная строка: больше {MAX_STRING} символов")
-    return result
+    if isinstance(left, str) and isinstance(right, str) and len(left) + len(right) > MAX_STRING:
+        raise ExpressionRefused(TOO_LONG)
+    return left + right
+
+
+def _subtract(left: Any, right: Any) -> Any:
+    if isinstance(left, datetime) and isinstance(right, datetime):
+        seconds = (left - right).total_seconds()  # as in 1C: the difference of two dates in seconds
+        return int(seconds) if seconds.is_integer() else seconds
+    if isinstance(left, datetime) and isinstance(right, int | float) and not isinstance(right, bool):
+        return left - timedelta(seconds=right)
+    return left - right
+
+
+def _modulo(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        for width, precision in _CONVERSION.findall(left):
+            if "*" in (width, precision):
+                raise ExpressionRefused("Ширина «*» в форматировании через % не поддерживается")
+            if int(width or 0) > MAX_STRING or int(precision or 0) > MAX_STRING:
+                raise ExpressionRefused(TOO_LONG)
+        result = left % right
+        _sequence_refusal(result)
+        return result
+    return left % right
+
+
+def _shift(shift: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def bounded(left: Any, right: Any) -> Any:
+        if isinstance(left, int) and isinstance(right, int) and (abs(right) > MAX_BITS or left.bit_length() > MAX_BITS):
+            raise NumberTooHigh("сдвиг")
+        return shift(left, right)
+
+    return bounded
 
 
 def _round(value: float, digits: int = 0) -> float | int:
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-int(digits)), rounding=ROUND_HALF_UP)
-    return int(rounded) if digits <= 0 else float(rounded)
+    places = int(digits)
+    if abs(places) > MAX_ROUND_DIGITS:
+        raise ExpressionRefused(f"Окр: число знаков — от {-MAX_ROUND_DIGITS} до {MAX_ROUND_DIGITS}")
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return int(rounded) if places <= 0 else float(rounded)
 
 
 def _number(text: Any) -> int | float:
-    cleaned = str(text).replace(" ", "").replace("\xa0", "").replace(",", ".")
+    cleaned = format_value(text).replace(" ", "").replace("\xa0", "").replace(",", ".")
     try:
         return int(cleaned)
     except ValueError:
         try:
             return float(cleaned)
         except ValueError:
-            raise ExpressionRefused(f"«{text}» не преобразуется в число") from None
+            raise ExpressionRefused(f"«{cleaned[:50]}» не преобразуется в число") from None
 
 
 def _functions(now: datetime) -> dict[str, Callable[..., Any]]:
-    return {
+    functions: dict[str, Callable[..., Any]] = {
         "ТекущаяДата": lambda: now.replace(microsecond=0, tzinfo=None),
         "Окр": _round,
         "Цел": lambda value: int(value),
@@ -110,39 +176,79 @@ def _functions(now: datetime) -> dict[str, Callable[..., Any]]:
         "Мин": min,
         "Строка": format_value,
         "Число": _number,
-        "СтрДлина": lambda text: len(str(text)),
-        "Лев": lambda text, count: str(text)[: max(0, int(count))],
-        "Прав": lambda text, count: str(text)[len(str(text)) - max(0, int(count)) :],
-        "ВРег": lambda text: str(text).upper(),
-        "НРег": lambda text: str(text).lower(),
+        "СтрДлина": lambda text: len(format_value(text)),
+        "Лев": lambda text, count: format_value(text)[: max(0, int(count))],
+        "Прав": lambda text, count: format_value(text)[len(format_value(text)) - max(0, int(count)) :],
+        "ВРег": lambda text: format_value(text).upper(),
+        "НРег": lambda text: format_value(text).lower(),
     }
+    assert functions.keys() == FUNCTION_NAMES
+    return functions
 
 
-NAMES: dict[str, Any] = {"Истина": True, "Ложь": False, "Неопределено": None}
-_ALLOWED_NODES: tuple[type[ast.AST], ...] = (
-    *(ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.Constant, ast.Name),
-    *(ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context),
-)
-
-
-def _shape(tree: ast.Expression, functions: dict[str, Callable[..., Any]]) -> bool:
-    """Refuses service names; says whether the tree is an expression this mode handles at all."""
-    for node in ast.walk(tree):
-        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-        if name.startswith("_"):
-            raise ExpressionRefused(f"Обращение к служебному имени «{name}» запрещено")
+def _parse(text: str) -> ast.Expression | None:
+    """The message's expression tree when it has the shape of a code-mode expression, else None."""
+    source = text.strip()
+    if not source or len(source) > MAX_TEXT:
+        return None
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    nodes = list(ast.walk(tree.body))
+    if any(_service_name(node) for node in nodes):
+        return tree  # an expression reaching for internals: evaluation refuses it with the reason
     if isinstance(tree.body, ast.Constant | ast.Name):
-        return False  # a lone number or word is a message, not a calculation
-    for node in ast.walk(tree.body):
+        return None  # a lone number or word is a message, not a calculation
+    for node in nodes:
         if not isinstance(node, _ALLOWED_NODES):
-            return False
-        if isinstance(node, ast.Name) and node.id not in NAMES and node.id not in functions:
-            return False
+            return None
+        if isinstance(node, ast.Name) and node.id not in NAMES and node.id not in FUNCTION_NAMES:
+            return None
         if isinstance(node, ast.Call) and (
-            not isinstance(node.func, ast.Name) or node.func.id not in functions or node.keywords
+            not isinstance(node.func, ast.Name) or node.func.id not in FUNCTION_NAMES or node.keywords
         ):
-            return False
-    return True
+            return None
+    return tree
+
+
+def _service_name(node: ast.AST) -> str:
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return name if name.startswith("_") else ""
+
+
+def looks_like_expression(text: str) -> bool:
+    """Whether ``text`` is a code-mode expression (to be evaluated or refused with a reason), by parsing and
+    shape alone — nothing is evaluated. False exactly when :func:`evaluate_expression` would give None."""
+    return _parse(text) is not None
+
+
+def _check(tree: ast.Expression) -> None:
+    """Refuses service names, functions used as values and trees too deep to evaluate."""
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    stack: list[tuple[ast.AST, int]] = [(tree.body, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionRefused("Слишком сложное выражение")
+        if name := _service_name(node):
+            raise ExpressionRefused(f"Обращение к служебному имени «{name}» запрещено")
+        if isinstance(node, ast.Name) and node.id in FUNCTION_NAMES and id(node) not in called:
+            raise ExpressionRefused(f"Функцию «{node.id}» нужно вызывать: {node.id}(…)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+_OPERATORS = {
+    **DEFAULT_OPERATORS,
+    ast.Pow: _power,
+    ast.Mult: _multiply,
+    ast.Add: _add,
+    ast.Sub: _subtract,
+    ast.Div: operator.truediv,
+    ast.Mod: _modulo,
+    ast.LShift: _shift(operator.lshift),
+    ast.RShift: _shift(operator.rshift),
+}
 
 
 def evaluate_expression(text: str, now: datetime) -> ExpressionValue | None:
@@ -151,29 +257,27 @@ def evaluate_expression(text: str, now: datetime) -> ExpressionValue | None:
     None when it is not an expression; :class:`ExpressionRefused` with a Russian reason when it is one but is
     refused (a limit, a service name) or cannot be evaluated (division by zero, wrong types).
     """
-    source = text.strip()
-    if not source or len(source) > MAX_TEXT:
+    tree = _parse(text)
+    if tree is None:
         return None
+    _check(tree)
+    evaluator = SimpleEval(operators=dict(_OPERATORS), functions=_functions(now), names=dict(NAMES))
     try:
-        tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError):
-        return None
-    functions = _functions(now)
-    if not _shape(tree, functions):
-        return None
-    operators = dict(DEFAULT_OPERATORS)
-    operators.update({ast.Pow: _power, ast.Mult: _multiply, ast.Add: _add, ast.Div: operator.truediv})
-    evaluator = SimpleEval(operators=operators, functions=functions, names=dict(NAMES))
-    try:
-        value = evaluator.eval(source, previously_parsed=tree.body)
+        value = evaluator.eval(text.strip(), previously_parsed=tree.body)
         return ExpressionValue(value, format_value(value))
     except ExpressionRefused:
         raise
     except NumberTooHigh:
-        raise ExpressionRefused(f"Слишком большое число: результат длиннее {MAX_DIGITS} цифр") from None
+        raise ExpressionRefused(TOO_BIG) from None
     except ZeroDivisionError:
         raise ExpressionRefused("Деление на ноль") from None
     except OverflowError:
         raise ExpressionRefused("Слишком большое число") from None
-    except (InvalidExpression, TypeError, ValueError, ArithmeticError) as error:
-        raise ExpressionRefused(f"Выражение не вычисляется: {error}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionRefused("Слишком сложное выражение") from None
+    except TypeError:
+        raise ExpressionRefused("Выражение не вычисляется: несовместимые типы значений") from None
+    except ValueError:
+        raise ExpressionRefused("Выражение не вычисляется: недопустимое значение") from None
+    except (InvalidExpression, ArithmeticError):
+        raise ExpressionRefused("Выражение не вычисляется") from None

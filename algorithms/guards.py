@@ -132,15 +132,20 @@ class _ReadOnly:
     def __init__(self, obj: Any) -> None:
         object.__setattr__(self, "_type", type(obj).__name__)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise TypeError(f"атрибуты значения типа {object.__getattribute__(self, '_type')} менять нельзя")
+    def _refuse(self, what: str) -> TypeError:
+        return TypeError(f"{what} значения типа {object.__getattribute__(self, '_type')} менять нельзя")
 
-    __delattr__ = __setattr__  # type: ignore[assignment]
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise self._refuse("атрибуты")
+
+    def __delattr__(self, name: str) -> None:
+        raise self._refuse("атрибуты")
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise TypeError(f"элементы значения типа {object.__getattribute__(self, '_type')} менять нельзя")
+        raise self._refuse("элементы")
 
-    __delitem__ = __setitem__  # type: ignore[assignment]
+    def __delitem__(self, key: Any) -> None:
+        raise self._refuse("элементы")
 
 
 def write_guard(obj: Any) -> Any:

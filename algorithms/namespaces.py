@@ -29,7 +29,7 @@ from typing import Any
 class Namespace:
     """A read-only module look-alike: ``math.sqrt`` reads a vetted member, nothing can be set or deleted."""
 
-    __slots__ = ("_name", "_members")
+    __slots__ = ("_members", "_name")
 
     def __init__(self, name: str, members: Mapping[str, Any]) -> None:
         object.__setattr__(self, "_name", name)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from algorithms.errors import AlgorithmError, ExpressionRefused
-from algorithms.expression import evaluate_expression
+from algorithms.expression import evaluate_expression, format_value, looks_like_expression
 
 NOW = datetime(2026, 11, 21, 10, 15, 3, 500)
 
@@ -71,6 +71,21 @@ def test_plain_messages_are_not_expressions(message: str) -> None:
         ("1/0", "Деление на ноль"),
         ("'a' - 1", "не вычисляется"),
         ("Число('много')", "не преобразуется в число"),
+        ("'%03000000000d' % 1", "Слишком длинная строка"),
+        ("'%09000000000d' % 1", "Слишком длинная строка"),
+        ("'%.999999999f' % 1", "Слишком длинная строка"),
+        ("'%*d' % 5", "не поддерживается"),
+        ("'ab' * 9000", "Слишком длинная строка"),
+        ("1 << 10**9", "Слишком большое число"),
+        ("1 >> 10**9", "Слишком большое число"),
+        ("(10**999) * (10**999)", "Слишком большое число"),
+        ("Цел(1e308) * Цел(1e308) * Цел(1e308) * Цел(1e308)", "Слишком большое число"),
+        ("Лев(Число, 200)", "Функцию «Число» нужно вызывать"),
+        ("Строка(ТекущаяДата)", "Функцию «ТекущаяДата» нужно вызывать"),
+        ("Окр(1, 10**9)", "Окр: число знаков"),
+        ("-" * 300 + "1", "Слишком сложное выражение"),
+        ("+".join(["1"] * 200), "Слишком сложное выражение"),
+        ("Макс()", "не вычисляется"),
     ],
 )
 def test_refused_expressions_say_why_quickly(source: str, reason: str) -> None:
@@ -80,3 +95,22 @@ def test_refused_expressions_say_why_quickly(source: str, reason: str) -> None:
     assert reason in caught.value.message
     assert isinstance(caught.value, AlgorithmError)
     assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["2+2", "Лев(Число, 200)", "'%09000000000d' % 1", "().__class__", "Выбор", "42", "x.upper()", "1 +", "[1, 2]"],
+)
+def test_the_shape_check_agrees_with_evaluation_without_evaluating(message: str) -> None:
+    try:
+        evaluated = evaluate_expression(message, NOW) is not None
+    except ExpressionRefused:
+        evaluated = True
+    assert looks_like_expression(message) is evaluated
+
+
+def test_no_answer_shows_an_object() -> None:
+    for value in (len, object(), [1], {"a": 1}, NOW - NOW):
+        with pytest.raises(ExpressionRefused, match="не является числом, строкой, датой"):
+            format_value(value)
+    assert _text("ТекущаяДата() - ТекущаяДата() + 5") == "5"
