@@ -41,13 +41,18 @@ class AlgorithmPublic(AlgorithmBase):
 
 
 class CollectionRecord(SQLModel, table=True):
-    """One record an algorithm stored in a named free-form collection (e.g. «Визит клиента»)."""
+    """One record an algorithm stored in a named free-form collection (e.g. «Визит клиента»).
+
+    A collection belongs to the bot whose algorithm wrote it (``bot``); ``bot`` is None for a shared collection
+    (declared ``shared=True``, or written by a run outside any bot).
+    """
 
     __tablename__ = "collection_record"
-    __table_args__ = (Index("ix_collection_record_collection", "collection"),)
+    __table_args__ = (Index("ix_collection_record_collection_bot", "collection", "bot"),)
 
     id: int | None = Field(default=None, primary_key=True)
     collection: str = Field(max_length=128)
+    bot: str | None = Field(default=None, max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     person_id: int | None = Field(default=None, foreign_key="person.id")  # the performer who ran the algorithm
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -39,23 +39,25 @@ class AlgorithmService:
         self.runner = runner
         self._zone = zone
 
-    def run(self, ref: str | int, performer_id: int | None, data: Any = None) -> AlgorithmValue:
+    def run(self, ref: str | int, performer_id: int | None, data: Any = None, bot: str | None = None) -> AlgorithmValue:
         """Runs the algorithm ``ref`` names (id, name or additional name) for ``performer_id`` with ``data``
-        as ``_ДанныеДляОбработки``; its ``_Результат``."""
+        as ``_ДанныеДляОбработки``, in the bot named ``bot`` (its collections) or outside any; its ``_Результат``."""
         with self._open_session() as session:
             algorithm = find_algorithm(session, ref)
             performer = self._performer(session, performer_id)
-        return self._run(algorithm, performer, performer_id, data)
+        return self._run(algorithm, performer, performer_id, data, bot)
 
-    def run_telegram(self, text: str, performer_id: int | None, data: Any = None) -> AlgorithmValue | None:
-        """Runs the «Алгоритм Telegram» whose name or additional name is ``text``; None when there is none
-        (the bot then goes on to keywords). A result of None is returned as an empty string."""
+    def run_telegram(
+        self, text: str, performer_id: int | None, data: Any = None, bot: str | None = None
+    ) -> AlgorithmValue | None:
+        """Runs the «Алгоритм Telegram» whose name or additional name is ``text`` in the bot named ``bot``; None
+        when there is none (the bot then goes on to keywords). A result of None is returned as an empty string."""
         with self._open_session() as session:
             algorithm = telegram_algorithm_named(session, text)
             if algorithm is None:
                 return None
             performer = self._performer(session, performer_id)
-        value = self._run(algorithm, performer, performer_id, data)
+        value = self._run(algorithm, performer, performer_id, data, bot)
         return "" if value is None else value
 
     def close(self) -> None:
@@ -66,9 +68,14 @@ class AlgorithmService:
         return None if performer_id is None else person_dict(find_person(session, performer_id))
 
     def _run(
-        self, algorithm: Algorithm, performer: dict[str, Any] | None, performer_id: int | None, data: Any
+        self,
+        algorithm: Algorithm,
+        performer: dict[str, Any] | None,
+        performer_id: int | None,
+        data: Any,
+        bot: str | None,
     ) -> AlgorithmValue:
-        api = DatabaseApi(self._open_session, self._processes, performer_id, self._zone)
+        api = DatabaseApi(self._open_session, self._processes, performer_id, self._zone, bot)
         try:
             return self.runner.run(algorithm.code, performer, data, api)
         except AlgorithmFailed as error:

@@ -104,13 +104,13 @@ class Api:
         """Starts a process of a scenario on behalf of the running performer; returns its id."""
         return self._call("start_process", scenario, description=description)
 
-    def store(self, collection: str, data: Any) -> Any:
-        """Stores a record in a named collection; returns its id."""
-        return self._call("store", collection, data)
+    def store(self, collection: str, data: Any, shared: bool = False) -> Any:
+        """Stores a record in a named collection (the bot's own, or the shared one); returns its id."""
+        return self._call("store", collection, data, shared=shared)
 
-    def records(self, collection: str) -> Any:
-        """The records of a named collection, oldest first."""
-        return self._call("records", collection)
+    def records(self, collection: str, shared: bool = False) -> Any:
+        """The records of a named collection (the bot's own, or the shared one), oldest first."""
+        return self._call("records", collection, shared=shared)
 
 
 class Worker:

@@ -365,3 +365,60 @@ def test_an_algorithm_in_use_cannot_be_deleted_an_unused_one_can(cli: CliRun) ->
     assert deleted.exit_code == 0 and "удалён" in deleted.output
     assert "Черновик" not in cli("algorithm", "list").output
     assert cli("algorithm", "delete", "Черновик").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        ("api.person(10**30)", "api.person: id — число от 1 до"),
+        ("api.person(-5)", "api.person: id — число от 1 до"),
+        ("api.person('7')", "api.person: id — целое число"),
+        ("api.persons('я' * 100000)", "api.persons: текст поиска длиннее 300 символов"),
+        ("api.persons('a\\x00b')", "символ NUL"),
+        ("api.create_task('Срок', deadline='9999-12-31T23:59')", "год от 2000 до 2999"),
+        ("api.create_task('Срок', deadline='завтра')", "срок «завтра» не понят"),
+        ("api.create_task('Кому', performer=10**30)", "исполнитель — число от 1 до"),
+        ("api.create_task('Важно', important='да')", "important — True или False"),
+        ("api.create_task('x' * 501)", "название длиннее 500 символов"),
+        ("api.start_process('Согласование договора', 'д' * 10001)", "описание длиннее 10000 символов"),
+        ("d = {}\nfor i in range(19):\n    d = {'x': d}\napi.store('Глубина', {'x': [d]})", "вложенность данных"),
+        ("api.store('Число', {'x': 10**30})", "целые числа в записи"),
+        ("api.store('Дробь', {'x': float('nan')})", "бесконечное или неопределённое"),
+        ("api.store('a\\x00', {})", "имя коллекции: текст содержит символ NUL"),
+        ("api.store('Общая', {}, shared='да')", "shared — True или False"),
+        ("api.records('к' * 200)", "имя коллекции длиннее 128 символов"),
+    ],
+)
+def test_absurd_api_arguments_are_refused_in_russian_before_the_database(app: App, call: str, words: str) -> None:
+    petrova, _ = seed(app, SCENARIOS, PEOPLE)
+    body = call.replace("\n", "\n    ")
+    code = f"try:\n    {body}\n    _Результат = 'принято'\nexcept ApiError as error:\n    _Результат = str(error)"
+    with app.open_session() as session:
+        add_algorithm(session, AlgorithmCreate(name="Абсурд", code=code))
+        session.commit()
+    assert words in str(app.algorithms.run("Абсурд", petrova))
+    with app.read_session() as session:
+        assert session.exec(select(Task)).all() == [] and session.exec(select(CollectionRecord)).all() == []
+
+
+def test_collections_belong_to_their_bot_unless_declared_shared(app: App) -> None:
+    code = """
+api.store('Визиты', {'кто': _ДанныеДляОбработки})
+api.store('Справочник', {'кто': _ДанныеДляОбработки}, shared=True)
+_Результат = [
+    ','.join(r['data']['кто'] for r in api.records('Визиты')),
+    ','.join(r['data']['кто'] for r in api.records('Справочник', shared=True)),
+    len(api.records('Справочник')),
+]
+"""
+    with app.open_session() as session:
+        add_algorithm(session, AlgorithmCreate(name="Учёт", code=code))
+        session.commit()
+    assert app.algorithms.run("Учёт", None, "а1", bot="Бот А") == ["а1", "а1", 0]
+    assert app.algorithms.run("Учёт", None, "б1", bot="Бот Б") == ["б1", "а1,б1", 0]
+    assert app.algorithms.run("Учёт", None, "а2", bot="Бот А") == ["а1,а2", "а1,б1,а2", 0]
+    # outside any bot (the console, integrations) an algorithm works with the shared collections
+    assert app.algorithms.run("Учёт", None, "к1") == ["к1", "а1,б1,а2,к1", 4]
+    with app.read_session() as session:
+        owners = {(r.collection, r.bot) for r in session.exec(select(CollectionRecord))}
+    assert owners == {("Визиты", "Бот А"), ("Визиты", "Бот Б"), ("Визиты", None), ("Справочник", None)}

@@ -160,7 +160,7 @@ class KeywordChat:
         if value is not None:
             return [BotReply(html.escape(value.text))]
         try:
-            result = self.app.algorithms.run_telegram(text, self.performer_id)
+            result = self.app.algorithms.run_telegram(text, self.performer_id, bot=self.name)
         except ProcessError as error:
             return [BotReply(self._failure_text(error))]
         return None if result is None else self._value_replies(result)
@@ -180,7 +180,7 @@ class KeywordChat:
         return self.texts.get(key, reason=error.message)
 
     def _run_algorithm(self, name: str, data: list[dict[str, str]]) -> AlgorithmValue:
-        value = self.app.algorithms.run(name, self.performer_id, data)
+        value = self.app.algorithms.run(name, self.performer_id, data, bot=self.name)
         return html.escape(value) if isinstance(value, str) else value  # a scalar is only ever shown as text
 
     def _apply(self, outcome: Outcome) -> list[BotReply]:
