@@ -69,6 +69,7 @@ _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = {
     "^=": operator.ixor,
 }
 
+ALGORITHM_MODULE = "algorithm"  # the ``__name__`` an algorithm runs under: its classes' ``__module__``
 # Containers an algorithm may write items into (``d[k] = v``, ``del d[k]``); attributes are never written.
 _WRITABLE = frozenset({dict, list, Counter, OrderedDict, defaultdict, deque})
 
@@ -149,8 +150,14 @@ class _ReadOnly:
 
 
 def write_guard(obj: Any) -> Any:
-    """``_write_``: plain containers as they are, anything else (modules, functions, objects) read-only."""
-    return obj if type(obj) in _WRITABLE else _ReadOnly(obj)
+    """``_write_``: plain containers and instances of the algorithm's own classes as they are (names are checked
+    apart); a namespace refuses itself; anything else (functions, classes, the library's objects) is read-only."""
+    kind = type(obj)
+    if kind in _WRITABLE or isinstance(obj, Namespace):
+        return obj
+    if getattr(kind, "__module__", None) == ALGORITHM_MODULE and not isinstance(obj, type):
+        return obj
+    return _ReadOnly(obj)
 
 
 def _setattr(obj: Any, name: Any, value: Any) -> None:
@@ -245,7 +252,7 @@ def algorithm_globals() -> dict[str, Any]:
     """Fresh globals for one run: builtins and the hooks the restricted compiler's output calls."""
     return {
         "__builtins__": algorithm_builtins(),
-        "__name__": "algorithm",
+        "__name__": ALGORITHM_MODULE,
         "__metaclass__": type,
         "_getattr_": guarded_getattr,
         "_getitem_": _getitem,
