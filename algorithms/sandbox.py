@@ -78,6 +78,7 @@ _SYNTAX = [
     ("'return' outside function", "return вне функции"),
     ("outside loop", "break или continue вне цикла"),
     ("EOF", "код оборвался"),
+    ("null bytes", "символ NUL в тексте"),
 ]
 
 
