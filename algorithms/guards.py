@@ -4,12 +4,12 @@ hands them to an algorithm.
 Attribute access refuses ``_`` names and a deny-set of internals (frames, generators, tracebacks, code objects,
 ``format``/``format_map``, ``mro``), after normalising the name as Python normalises identifiers (NFKC), and
 never hands out a module, frame or code object. ``import`` gives the curated namespaces of
-:mod:`algorithms.namespaces`; writes go only into plain containers. Every refusal is a Russian message.
+:mod:`algorithms.namespaces`; writes go only into plain containers and the algorithm's own objects. Every
+refusal is a Russian message.
 """
 
 from __future__ import annotations
 
-import importlib
 import operator
 import re
 import unicodedata
@@ -21,7 +21,7 @@ from typing import Any
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safe_builtins
 from RestrictedPython.PrintCollector import PrintCollector
 
-from algorithms.namespaces import ALLOWED_MODULES, Namespace, curated
+from algorithms.namespaces import ALLOWED_MODULES, Importer, Namespace, preload_modules
 
 __all__ = ["ALLOWED_MODULES", "algorithm_globals", "check_attribute", "guarded_getattr", "preload_modules"]
 
@@ -41,19 +41,6 @@ DENIED_ATTRIBUTES = frozenset(
 _DENIED_PREFIX = re.compile(r"^(gi|cr|ag|f|tb|co|func|im)_")
 _HIDDEN_VALUES = (ModuleType, FrameType, CodeType, TracebackType)
 
-# Imported lazily by the standard library (non-ASCII names, strptime, common encodings); loaded before the lock-down.
-_LAZY_MODULES = (
-    "unicodedata",
-    "_strptime",
-    "encodings.idna",
-    "encodings.cp1251",
-    "encodings.koi8_r",
-    "encodings.latin_1",
-)
-# ``datetime.strptime`` and ``time.strptime`` import this from C through the algorithm's ``__import__``; an
-# algorithm's own ``import _strptime`` never compiles (the name starts with ``_``).
-_INTERNAL_MODULES = ("_strptime",)
-
 _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd,
     "-=": operator.isub,
@@ -72,12 +59,6 @@ _INPLACE: Mapping[str, Callable[[Any, Any], Any]] = {
 ALGORITHM_MODULE = "algorithm"  # the ``__name__`` an algorithm runs under: its classes' ``__module__``
 # Containers an algorithm may write items into (``d[k] = v``, ``del d[k]``); attributes are never written.
 _WRITABLE = frozenset({dict, list, Counter, OrderedDict, defaultdict, deque})
-
-
-def preload_modules() -> None:
-    """Imports the allow-listed modules (and what they load lazily) before the worker's limits are set."""
-    for name in (*ALLOWED_MODULES, *_LAZY_MODULES):
-        importlib.import_module(name)
 
 
 def attribute_refusal(name: str) -> str | None:
@@ -177,36 +158,6 @@ def _getitem(obj: Any, key: Any) -> Any:
     return obj[key]
 
 
-class _Importer:
-    """``import`` for one run: the curated namespaces, each built once per run (``random`` is this run's own)."""
-
-    def __init__(self) -> None:
-        self._loaded: dict[str, Namespace] = {}
-
-    def __call__(
-        self,
-        name: str,
-        globals: Mapping[str, Any] | None = None,
-        locals: Mapping[str, Any] | None = None,
-        fromlist: tuple[str, ...] | list[str] | None = (),
-        level: int = 0,
-    ) -> Namespace | ModuleType:
-        if level == 0 and name in _INTERNAL_MODULES:
-            return importlib.import_module(name)
-        if level != 0 or name not in ALLOWED_MODULES:
-            shown = "." * level + (name or "")
-            raise ImportError(f"импорт модуля «{shown}» запрещён; доступны: {', '.join(ALLOWED_MODULES)}")
-        namespace = self._loaded.get(name)
-        if namespace is None:
-            namespace = self._loaded[name] = curated(name)
-        for item in fromlist or ():
-            try:
-                guarded_getattr(namespace, item)
-            except AttributeError as error:
-                raise ImportError(str(error)) from None
-        return namespace
-
-
 _DROPPED_BUILTINS = ("_getattr_", "setattr", "delattr")
 
 
@@ -219,7 +170,7 @@ def algorithm_builtins() -> dict[str, Any]:
     names = {key: value for key, value in safe_builtins.items() if key not in _DROPPED_BUILTINS}
     names.update(
         {
-            "__import__": _Importer(),
+            "__import__": Importer(guarded_getattr),
             "getattr": guarded_getattr,
             "hasattr": guarded_hasattr,
             "setattr": _setattr,

@@ -4,7 +4,8 @@ constants — never the module object itself.
 A whole module hands out gadgets (``functools.update_wrapper`` writes ``__globals__``, ``collections.UserString``
 formats with attribute walks, ``random.seed`` changes the generator every run shares, ``statistics.sys`` leads to
 ``os``), so each namespace lists what it gives by name. ``random`` is a fresh generator of its own for every run;
-``decimal`` gives no way to reach or change the shared context.
+``decimal`` gives no way to reach or change the shared context. :class:`Importer` is the ``__import__`` an
+algorithm's ``import`` statements call.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import collections
 import datetime
 import decimal
 import functools
+import importlib
 import itertools
 import json
 import math
@@ -131,6 +133,58 @@ _CURATED: Mapping[str, Callable[[], dict[str, Any]]] = {
 ALLOWED_MODULES: tuple[str, ...] = tuple(sorted(_CURATED))
 
 
+# Imported lazily by the standard library (non-ASCII names, strptime, common encodings); loaded before the lock-down.
+_LAZY_MODULES = (
+    "unicodedata",
+    "_strptime",
+    "encodings.idna",
+    "encodings.cp1251",
+    "encodings.koi8_r",
+    "encodings.latin_1",
+)
+# ``datetime.strptime`` and ``time.strptime`` import this from C through the algorithm's ``__import__``; an
+# algorithm's own ``import _strptime`` never compiles (the name starts with ``_``).
+_INTERNAL_MODULES = ("_strptime",)
+
+
 def curated(name: str) -> Namespace:
     """A fresh namespace of the allowed module ``name`` (KeyError for any other name)."""
     return Namespace(name, _CURATED[name]())
+
+
+def preload_modules() -> None:
+    """Imports the allow-listed modules (and what they load lazily) before the worker's limits are set."""
+    for name in (*ALLOWED_MODULES, *_LAZY_MODULES):
+        importlib.import_module(name)
+
+
+class Importer:
+    """``import`` for one run: the curated namespaces, each built once per run (``random`` is this run's own)."""
+
+    def __init__(self, getattr_guard: Callable[[Any, str], Any]) -> None:
+        self._loaded: dict[str, Namespace] = {}
+        self._guard = getattr_guard
+
+    def __call__(
+        self,
+        name: str,
+        globals: Mapping[str, Any] | None = None,
+        locals: Mapping[str, Any] | None = None,
+        fromlist: tuple[str, ...] | list[str] | None = (),
+        level: int = 0,
+    ) -> Namespace | ModuleType:
+        """``import name`` / ``from name import …``: the curated namespace (``_strptime`` for the C code)."""
+        if level == 0 and name in _INTERNAL_MODULES:
+            return importlib.import_module(name)
+        if level != 0 or name not in ALLOWED_MODULES:
+            shown = "." * level + (name or "")
+            raise ImportError(f"импорт модуля «{shown}» запрещён; доступны: {', '.join(ALLOWED_MODULES)}")
+        namespace = self._loaded.get(name)
+        if namespace is None:
+            namespace = self._loaded[name] = curated(name)
+        for item in fromlist or ():
+            try:
+                self._guard(namespace, item)
+            except AttributeError as error:
+                raise ImportError(str(error)) from None
+        return namespace
