@@ -343,6 +343,9 @@ def test_cli_add_list_show_run(cli: CliRun, tmp_path: Path) -> None:
         (("algorithm", "run", "Ошибка", "--data", "{bad"), "--data: неверный JSON"),
         (("algorithm", "add", "Плохой", "--code", "x = 1\nimport os, sys\ny = ().__class__"), "строка 3"),
         (("algorithm", "add", "Пустой"), "Укажите код"),
+        (("algorithm", "add", "Длинный", "--code", "x = " + "1+" * 40000 + "1"), "код слишком сложный"),
+        (("algorithm", "add", "Глубокий", "--code", "x = " + "-" * 40000 + "1"), "код слишком сложный"),
+        (("algorithm", "add", "Асинхронный", "--code", "async def f():\n    pass"), "строка 1: конструкция async def"),
     ],
 )
 def test_cli_failures_are_one_line_and_exit_1(cli: CliRun, args: tuple[str, ...], words: str) -> None:

@@ -89,6 +89,10 @@ ATTEMPTS: list[tuple[str, str, str]] = [
     ("dunders", "_Результат = [dir(), globals(), locals()]", ABSENT),
     ("dunders", "_Результат = ().__class__.__base__.__subclasses__()", REFUSED),
     ("dunders", "_Результат = getattr(str, 'mro')()", REFUSED),
+    ("dunders", "help(api)", ABSENT),
+    ("dunders", "breakpoint()", REFUSED),
+    ("dunders", "_Результат = compile('1', 'x', 'exec')", ABSENT),
+    ("dunders", "_Результат = object.__subclasses__()", REFUSED),
     # function wrappers and decorators
     (
         "wrappers",
