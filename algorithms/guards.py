@@ -74,7 +74,8 @@ def check_attribute(name: Any) -> str:
     """``name`` normalised as Python normalises identifiers (NFKC); AttributeError (Russian) when refused."""
     if not isinstance(name, str):
         raise TypeError("имя атрибута должно быть строкой")
-    normal = name if name.isascii() else unicodedata.normalize("NFKC", name)
+    text = str.__str__(name)  # a plain copy: a str subclass's own startswith/__eq__ must not answer the checks
+    normal = text if text.isascii() else unicodedata.normalize("NFKC", text)
     refusal = attribute_refusal(normal)
     if refusal is not None:
         raise AttributeError(refusal)

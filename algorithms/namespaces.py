@@ -174,6 +174,8 @@ class Importer:
         level: int = 0,
     ) -> Namespace | ModuleType:
         """``import name`` / ``from name import …``: the curated namespace (``_strptime`` for the C code)."""
+        if type(name) is not str or type(level) is not int:
+            raise ImportError("импорт: имя модуля должно быть строкой")
         if level == 0 and name in _INTERNAL_MODULES:
             return importlib.import_module(name)
         if level != 0 or name not in ALLOWED_MODULES:
@@ -183,7 +185,7 @@ class Importer:
         if namespace is None:
             namespace = self._loaded[name] = curated(name)
         for item in fromlist or ():
-            try:
+            try:  # the guard checks a plain copy of the name, as attribute access does
                 self._guard(namespace, item)
             except AttributeError as error:
                 raise ImportError(str(error)) from None

@@ -89,6 +89,17 @@ ATTEMPTS: list[tuple[str, str, str]] = [
     ("dunders", "_Результат = [dir(), globals(), locals()]", ABSENT),
     ("dunders", "_Результат = ().__class__.__base__.__subclasses__()", REFUSED),
     ("dunders", "_Результат = getattr(str, 'mro')()", REFUSED),
+    (
+        "dunders",
+        "class S(str):\n    def startswith(self, prefix):\n        return False\n"
+        "    def isascii(self):\n        return True\n_Результат = str(getattr(1, S('__class__')))",
+        REFUSED,
+    ),
+    (
+        "dunders",
+        "class S(str):\n    def __eq__(self, other):\n        return True\n_Результат = getattr(1, S('__class__'))",
+        REFUSED,
+    ),
     ("dunders", "help(api)", ABSENT),
     ("dunders", "breakpoint()", REFUSED),
     ("dunders", "_Результат = compile('1', 'x', 'exec')", ABSENT),
