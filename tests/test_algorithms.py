@@ -425,3 +425,33 @@ _Результат = [
     with app.read_session() as session:
         owners = {(r.collection, r.bot) for r in session.exec(select(CollectionRecord))}
     assert owners == {("Визиты", "Бот А"), ("Визиты", "Бот Б"), ("Визиты", None), ("Справочник", None)}
+
+
+def test_curated_modules_and_own_classes_serve_ordinary_code(runner: AlgorithmRunner) -> None:
+    code = """
+from collections import Counter, namedtuple
+from decimal import Decimal, localcontext
+from functools import reduce
+import random, math, string
+
+class Корзина:
+    def __init__(self, товары):
+        self.товары = товары
+        setattr(self, 'итог', reduce(lambda a, b: a + b, товары))
+
+счёт = Counter('абба')
+счёт['в'] = счёт['в'] + 1
+Точка = namedtuple('Точка', 'x y')
+with localcontext(prec=3):
+    треть = str(Decimal(1) / Decimal(3))
+_Результат = [
+    Корзина([1, 2, 3]).итог,
+    счёт['б'] + счёт['в'],
+    Точка(1, 2).y,
+    треть,
+    random.Random(1).randint(1, 100) == random.Random(1).randint(1, 100),
+    math.isqrt(17),
+    string.digits[:3],
+]
+"""
+    assert _run(runner, code) == [6, 3, 2, "0.333", True, 4, "012"]
