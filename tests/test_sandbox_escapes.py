@@ -8,13 +8,16 @@ class bodies, reduce/pickle, imports, look-alike (NFKC) names, resource exhausti
 from __future__ import annotations
 
 import os
+import random
 import re
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from algorithms.errors import AlgorithmError, AlgorithmFailed, AlgorithmStopped, CodeRefused
+from algorithms.namespaces import ALLOWED_MODULES, curated, members
 from algorithms.runner import AlgorithmRunner, Limits
 
 CANARY = "канарейка-4f1c9e"  # a secret in the service's environment: no algorithm may ever show it
@@ -261,3 +264,32 @@ def test_the_catalogue_covers_every_family() -> None:
         *("format", "frames", "dunders", "wrappers", "classes", "reduce", "imports", "look-alike", "resources"),
     }
     assert len(ATTEMPTS) + len(STATE) >= 60
+
+
+GADGETS = {
+    "functools": ("update_wrapper", "wraps", "WRAPPER_UPDATES", "singledispatch", "total_ordering"),
+    "collections": ("UserString", "UserDict", "UserList", "abc"),
+    "string": ("Formatter", "Template"),
+    "decimal": ("getcontext", "setcontext", "DefaultContext", "BasicContext", "ExtendedContext"),
+    "statistics": ("sys", "random", "math", "fractions"),
+    "random": ("_inst", "_os", "SystemRandom"),
+    "json": ("decoder", "encoder", "scanner", "JSONEncoder"),
+    "re": ("enum", "functools", "copyreg", "purge", "template"),
+    "time": ("tzset", "clock_settime"),
+    "datetime": ("sys",),
+}
+
+
+def test_curated_namespaces_hand_out_no_gadgets() -> None:
+    for name in ALLOWED_MODULES:
+        namespace = curated(name)
+        for member in members(namespace):
+            assert not member.startswith("_"), (name, member)
+            assert not isinstance(getattr(namespace, member), ModuleType), (name, member)
+        for gadget in GADGETS.get(name, ()):
+            assert gadget not in members(namespace), (name, gadget)
+    first, second = curated("random"), curated("random")
+    assert first.seed.__self__ is not second.seed.__self__  # every run has its own generator
+    assert first.random.__self__ is not random._inst
+    with pytest.raises(AttributeError, match="только для чтения"):
+        first.seed = None
