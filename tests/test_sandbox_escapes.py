@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import random
 import re
+import types
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from algorithms.errors import AlgorithmError, AlgorithmFailed, AlgorithmStopped, CodeRefused
+from algorithms.guards import attribute_refusal
 from algorithms.namespaces import ALLOWED_MODULES, curated, members
 from algorithms.runner import AlgorithmRunner, Limits
 
@@ -285,7 +287,7 @@ def test_curated_namespaces_hand_out_no_gadgets() -> None:
         namespace = curated(name)
         for member in members(namespace):
             assert not member.startswith("_"), (name, member)
-            assert not isinstance(getattr(namespace, member), ModuleType), (name, member)
+            assert not isinstance(getattr(namespace, member), types.ModuleType), (name, member)
         for gadget in GADGETS.get(name, ()):
             assert gadget not in members(namespace), (name, gadget)
     first, second = curated("random"), curated("random")
@@ -293,3 +295,13 @@ def test_curated_namespaces_hand_out_no_gadgets() -> None:
     assert first.random.__self__ is not random._inst
     with pytest.raises(AttributeError, match="только для чтения"):
         first.seed = None
+
+
+def test_every_internal_of_frames_code_generators_and_tracebacks_is_refused_by_name() -> None:
+    internals = (types.FrameType, types.CodeType, types.GeneratorType, types.CoroutineType, types.TracebackType)
+    harmless = {"clear", "replace", "close", "send", "throw", "aclose", "asend", "athrow"}  # methods, no data
+    names = {name for kind in (*internals, types.AsyncGeneratorType, types.CellType) for name in dir(kind)}
+    for name in (names | set(INSPECT_ATTRIBUTES)) - harmless:
+        assert attribute_refusal(name) is not None, name
+    for name in ("format", "format_map", "mro", "gi_frame", "f_globals", "tb_next", "func_globals"):
+        assert "запрещён" in str(attribute_refusal(name))
