@@ -26,6 +26,7 @@ from signal_ext.channels.setup import rate_limiter
 from signal_ext.channels.telegram import TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
+from signal_ext.redaction import install_log_redaction
 from signal_ext.service import build_scheduler, dispatch_round
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
@@ -117,8 +118,10 @@ async def stop_service(running: Running) -> None:
 
 
 def configure_logging(level: str) -> None:
-    """Time, level and logger of every record on stderr; the HTTP client's line per request only when debugging."""
+    """Time, level and logger of every record on stderr, secrets masked; the HTTP client's line per request only
+    when debugging."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     if level != "DEBUG":
         for chatty in ("httpx", "httpcore", "apscheduler"):
             logging.getLogger(chatty).setLevel(logging.WARNING)

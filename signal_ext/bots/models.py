@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from processes.timeutil import UTCDateTime, utcnow
+from signal_ext.redaction import register_secrets
 
 
 class BotBase(SQLModel):
@@ -56,6 +57,19 @@ class Bot(BotBase, table=True):
     is_system: bool = False
     username: str | None = Field(default=None, max_length=64)  # the bot's @username, filled by a getMe check
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@event.listens_for(Bot, "load")
+@event.listens_for(Bot, "refresh")
+def _remember_token(bot: Bot, *_: object) -> None:
+    """Every token read from the directory (each reload, each command) is a secret the redaction masks."""
+    register_secrets(bot.token)
+
+
+@event.listens_for(Bot.token, "set")
+def _remember_new_token(_bot: Bot, token: str | None, *_: object) -> None:
+    """A token given to a bot (``bot add``, ``bot update --token``) is masked from then on as well."""
+    register_secrets(token)
 
 
 class BotText(SQLModel, table=True):
