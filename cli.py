@@ -18,8 +18,8 @@ from signal_ext.commands.registrations import registration_group
 from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.service import dispatch_command, emulator_command
 from signal_ext.commands.tasks import task_group
-from signal_ext.redaction import install_log_redaction
 from signal_ext.demo import link_demo_chats, load_demo
+from signal_ext.redaction import install_log_redaction
 
 
 @click.group(cls=SignalGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -112,7 +112,7 @@ def _forms(secret: str) -> Iterable[str]:
 
 def _database_password(url: str) -> str | None:
     try:
-        return make_url(url).password  # type: ignore[return-value]  # str, or None without one
+        return make_url(url).password
     except (ArgumentError, ValueError):
         return None
 

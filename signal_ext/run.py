@@ -17,7 +17,8 @@ from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.directory_bots import DirectoryBots
-from signal_ext.bots.runtime import BotRunner
+from signal_ext.bots.runtime import BotRunner, TokenRefused
+from signal_ext.bots.status import BotHealth
 from signal_ext.bots.system_bot import SystemBot
 from signal_ext.bots.system_token import with_directory_token
 from signal_ext.channels.bot_channels import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
@@ -42,6 +43,7 @@ class Running:
     url: str
     emulator: EmulatorState | None
     runner: BotRunner
+    health: BotHealth
     server: uvicorn.Server
     server_task: asyncio.Task[None]
     watch_task: asyncio.Task[None]  # keeps the directory's bots in line with the ``bot`` table
@@ -71,7 +73,9 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
             update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
         )
     app = await asyncio.to_thread(bootstrap, settings)
+    health = BotHealth(app.open_session, app.clock)
     runner = BotRunner(settings.telegram_api_url, lambda: rate_limiter(settings, max_retries=3))
+    runner.on_refused = health.token_refused
     http = create_http_app(app, emulator, runner)
     config = uvicorn.Config(http, log_level="warning", lifespan="off", log_config=None)
     server = uvicorn.Server(config)
@@ -86,13 +90,18 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
     # Replies and notifications go out with one token: one limiter keeps their sum within Telegram's limits.
     channel = app.channels.get("telegram")
     shared = channel.bot.rate_limiter if isinstance(channel, TelegramChannel) else None
-    await runner.start(
-        SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
-    )
-    directory = DirectoryBots(app, runner, emulator is not None, lambda name: _webhook(settings, name))
+    try:
+        await runner.start(
+            SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
+        )
+    except TokenRefused:  # the other bots, the dispatcher and the HTTP server go on without it
+        await health.token_refused(SYSTEM_BOT, token.get_secret_value())
+    else:
+        await health.started(SYSTEM_BOT)
+    directory = DirectoryBots(app, runner, emulator is not None, health, lambda name: _webhook(settings, name))
     await directory.sync()
     watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
-    return Running(app, url, emulator, runner, server, server_task, watch_task, system)
+    return Running(app, url, emulator, runner, health, server, server_task, watch_task, system)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:

@@ -1,7 +1,8 @@
 """The directory's bots (all but the system bot) kept running as the directory says, without a restart.
 
 Every ``reload_seconds`` the directory is read: a new bot is started, a deleted one stopped, one whose token
-changed restarted; the others are not touched. A bot's card, texts and keywords are read per message anyway."""
+changed restarted; the others are not touched. A bot's card, texts and keywords are read per message anyway.
+A bot whose token Telegram refused is not tried again until its token changes (``bot update NAME --token …``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from signal_ext.bootstrap import App
 from signal_ext.bots.directory import list_bots
 from signal_ext.bots.keyword_bot import KeywordBot
-from signal_ext.bots.runtime import BotRunner
+from signal_ext.bots.runtime import BotRunner, TokenRefused
+from signal_ext.bots.status import BotHealth
 from signal_ext.channels.bot_channels import sending_token
 
 log = logging.getLogger("signal_ext.bots.directory")
@@ -26,6 +28,7 @@ class DirectoryBots:
     app: App
     runner: BotRunner
     on_emulator: bool
+    health: BotHealth
     webhook: Callable[[str], tuple[str, str] | None] = lambda _name: None
     started: dict[str, str] = field(default_factory=dict)  # bot name → the token it runs with
 
@@ -49,7 +52,7 @@ class DirectoryBots:
             if wanted.get(name) != token:
                 await self._stop(name)
         for name, token in wanted.items():
-            if name not in self.started:
+            if name not in self.started and not self.health.is_refused(name, token):
                 await self._start(name, token)
 
     async def watch(self, every_seconds: float) -> None:
@@ -68,10 +71,14 @@ class DirectoryBots:
         shared = channel.bot.rate_limiter if channel is not None else None
         try:
             await self.runner.start(name, token, handlers.on_message, handlers.on_press, self.webhook(name), shared)
-        except Exception:  # one bot's bad token must not keep the others from running
+        except TokenRefused:
+            await self.health.token_refused(name, token)
+            return
+        except Exception:  # one bot's failure must not keep the others from running
             log.exception("bot %s did not start", name)
             return
         self.started[name] = token
+        await self.health.started(name)
 
     async def _stop(self, name: str) -> None:
         del self.started[name]

@@ -85,6 +85,18 @@ class BotText(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class BotStatus(SQLModel, table=True):
+    """Why a bot the service should run is stopped, by the name it runs under (``system`` for the system bot);
+    no row: no trouble known. The service writes it when Telegram refuses a token and removes it once the bot
+    starts again."""
+
+    __tablename__ = "bot_status"
+
+    bot: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=16)  # BotState
+    since: datetime = Field(sa_type=UTCDateTime)
+
+
 class BotPublic(BotBase):
     """A bot as lists and the API show it: never the token, only whether there is one and a masked hint."""
 
@@ -96,3 +108,5 @@ class BotPublic(BotBase):
     token_hint: str | None
     overridden_texts: int = 0
     created_at: datetime
+    stopped: str | None = None  # BotState: why the service stopped the bot; None: no trouble known
+    stopped_at: datetime | None = None

@@ -86,9 +86,10 @@ class SignalGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.ClickException as error:
-            error.message = redact(error.message)
+        except click.UsageError:  # about the command line itself, quoting what was typed
             raise
+        except click.ClickException as error:
+            raise click.ClickException(redact(error.message)) from None
         except ProcessError as error:
             raise click.ClickException(redact(error.message)) from None
         except ValidationError as error:
