@@ -44,13 +44,16 @@ class TokenRefused(Exception):
 
 
 class _RefusalReportedHere(logging.Filter):
-    """PTB logs the end of polling on a refused token with a traceback; the runner reports it in one line."""
+    """A refused token ends polling, the last getUpdates of the stop and the replies in hand, each logged with a
+    traceback by PTB or asyncio; the service reports the refusal itself, in one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "Invalid token" not in str(record.msg)
+        refused = record.exc_info is not None and isinstance(record.exc_info[1], InvalidToken)
+        return not refused and "Invalid token" not in str(record.msg)
 
 
-logging.getLogger("telegram.ext").addFilter(_RefusalReportedHere())
+for _logger in ("telegram.ext", "telegram.ext.Updater", "asyncio"):
+    logging.getLogger(_logger).addFilter(_RefusalReportedHere())
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -204,4 +207,6 @@ async def _discard(application: BotApplication) -> None:
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, InvalidToken):  # the runner stops the bot and reports it once
+        return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)

@@ -86,10 +86,9 @@ class TelegramChannel:
         self._ready = False
 
     async def close(self) -> None:
-        """Releases the HTTP connections."""
-        if self._ready:
-            await self.bot.shutdown()
-            self._ready = False
+        """Releases the HTTP connections (opened even when getMe then failed, as on a refused token)."""
+        await self.bot.shutdown()
+        self._ready = False
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Sends the text (split when long), its buttons under the last piece, then the attachments."""
