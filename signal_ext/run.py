@@ -62,7 +62,9 @@ def bind(host: str, port: int) -> socket.socket:
 async def start_service(settings: Settings, host: str, port: int, directory_token: bool = True) -> Running:
     """Binds the HTTP port, wires the application and starts it all. The system bot's token is the setting's, or
     its directory record's (unless ``directory_token`` is off, as for the demo); with neither, the built-in
-    emulator serves every bot."""
+    emulator serves every bot. A token from the record follows the record while running (as any directory bot's);
+    a token from the setting or the emulator is fixed for the run."""
+    in_environment = settings.telegram_token is not None
     if directory_token:
         settings = await asyncio.to_thread(with_directory_token, settings)
     sock = bind(host, port)
@@ -84,24 +86,37 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
         if server_task.done():
             await server_task
         await asyncio.sleep(0.01)
-    token = settings.telegram_token
-    assert token is not None
     system = SystemBot(app, SYSTEM_BOT)
+    from_record = directory_token and not in_environment and emulator is None
+    directory = DirectoryBots(
+        app,
+        runner,
+        emulator is not None,
+        health,
+        lambda name: _webhook(settings, name),
+        system if from_record else None,
+    )
+    if not from_record:
+        await _start_system_bot(app, runner, health, system)
+    await directory.sync()  # the system bot too when its token is its record's
+    watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
+    return Running(app, url, emulator, runner, health, server, server_task, watch_task, system)
+
+
+async def _start_system_bot(app: App, runner: BotRunner, health: BotHealth, system: SystemBot) -> None:
+    """Starts the system bot with the token of the settings; a refused token stops only this bot."""
+    token = app.settings.telegram_token
+    assert token is not None
     # Replies and notifications go out with one token: one limiter keeps their sum within Telegram's limits.
     channel = app.channels.get("telegram")
     shared = channel.bot.rate_limiter if isinstance(channel, TelegramChannel) else None
+    secret = token.get_secret_value()
     try:
-        await runner.start(
-            SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
-        )
+        await runner.start(SYSTEM_BOT, secret, system.on_message, system.on_press, _webhook(app.settings), shared)
     except TokenRefused:  # the other bots, the dispatcher and the HTTP server go on without it
-        await health.token_refused(SYSTEM_BOT, token.get_secret_value())
+        await health.token_refused(SYSTEM_BOT, secret)
     else:
         await health.started(SYSTEM_BOT)
-    directory = DirectoryBots(app, runner, emulator is not None, health, lambda name: _webhook(settings, name))
-    await directory.sync()
-    watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
-    return Running(app, url, emulator, runner, health, server, server_task, watch_task, system)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:

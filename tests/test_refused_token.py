@@ -26,10 +26,12 @@ from signal_ext.storage import create_db_engine
 from signal_ext.telegram_emulator import EmulatorServer
 
 SYSTEM_TOKEN = "7312459081:AAHk3vQ9zR2mX8pL5tW1yB6nC4dF7gJ0sEu"  # the shape @BotFather gives
+SYSTEM_NEW_TOKEN = "7312459082:AAEw4Xs6Cd8Vf0Bg2Nh4Mj6Ki8Lo0Pq2Rs"
 SALES_TOKEN = "6120384756:AAGp2Lq8Wz4Rt6Yu1Io3Pa5Sd7Fg9Hj0KlM"
 SALES_NEW_TOKEN = "6120384756:AAFr7Tg2Yh4Uj6Ik8Ol0Pz1Xc3Vb5Nm9QwE"
 CHAT = 52_001
-SECRETS = tuple(part for token in (SYSTEM_TOKEN, SALES_TOKEN) for part in (token, token.split(":")[1]))
+TOKENS = (SYSTEM_TOKEN, SYSTEM_NEW_TOKEN, SALES_TOKEN, SALES_NEW_TOKEN)
+SECRETS = tuple(part for token in TOKENS for part in (token, token.split(":")[1]))
 REFUSAL = "токен отклонён Telegram (401)"
 
 
@@ -183,6 +185,13 @@ def test_a_refused_token_stops_only_its_bot_in_a_running_service(
         assert "Отдел продаж" in _answered(telegram, new_sales_id, "/start", output)  # restarted by the reload
         _wait(lambda: REFUSAL not in _shown(cli, "sales"), "the restarted bot still shows as stopped", output)
         assert list(httpx.get(f"{url}/health", timeout=10).json()["bots_stopped"]) == ["system"]
+
+        assert cli("bot", "update", "tasks", "--token", SYSTEM_NEW_TOKEN).exit_code == 0  # the system bot too
+        system_id = int(SYSTEM_NEW_TOKEN.split(":")[0])
+        assert "ключ" in _answered(telegram, system_id, "Мой ключ", output).lower()
+        _queue_for_the_dispatcher(database_url)  # and its notifications go out with the new token
+        _wait(lambda: any(m.text == "Итоги" for m in telegram.state.messages(CHAT, bot_id=system_id)), "", output)
+        _wait(lambda: httpx.get(f"{url}/health", timeout=10).json()["bots_stopped"] == {}, "still stopped", output)
         assert service.poll() is None, output.read_text()
     finally:
         service.send_signal(signal.SIGTERM)
