@@ -18,7 +18,6 @@ from signal_ext.bots.directory import (
     bot_public,
     find_bot,
     list_bots,
-    mask_token,
     record_username,
     reset_text,
     set_text,
@@ -31,6 +30,7 @@ from signal_ext.bots.status import describe
 from signal_ext.bots.texts import TextEntry, spec_of
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
 from signal_ext.commands.registrations import bot_auth_command
+from signal_ext.redaction import redact, register_secrets
 from signal_ext.settings import Settings
 
 NOT_BOT_API = "Parsing the server response"  # python-telegram-bot's words for an answer that is not Bot API JSON
@@ -182,9 +182,10 @@ def get_me(token: str, api_url: str, name: str, where: str) -> telegram.User:
     """Telegram's ``getMe`` for ``token`` at ``api_url``; a refusal or a network failure is a
     :class:`ProcessError` naming the bot ``name`` (and ``where`` its token is set) and never the token."""
     base = api_url.rstrip("/")
+    register_secrets(token)  # SIGNAL_TELEGRAM_TOKEN or the record's: masked in whatever the server answers
 
     def hide(text: str) -> str:
-        return " ".join(text.replace(token, mask_token(token) or "").split())
+        return " ".join(redact(text).split())
 
     async def ask() -> telegram.User:
         async with telegram.Bot(token, base_url=f"{base}/bot") as client:  # entering calls getMe and keeps its User
