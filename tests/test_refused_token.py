@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 from cli import main
 from signal_ext.bootstrap import bootstrap
+from signal_ext.channels.telegram import TOKEN_REFUSED
 from signal_ext.notifications.models import OutboxMessage
 from signal_ext.settings import Settings
 from signal_ext.storage import create_db_engine
@@ -115,7 +116,8 @@ def test_commands_never_show_or_store_a_refused_token(
 
     for result in (sent, dispatched, listed, as_json, checked):
         _no_secret(result.output)
-    assert "Telegram отклонил токен бота (401)" in sent.output, sent.output
+    assert sent.exit_code == 1 and sent.stdout == "", sent.output
+    assert sent.stderr == f"Error: Сообщение 1 не отправлено: {TOKEN_REFUSED}\n"
     assert "ошибок: 1" in dispatched.output, dispatched.output
     assert listed.output.count("Telegram отклонил токен бота (401)") == 2, listed.output
     errors = [m["last_error"] for m in json.loads(as_json.stdout)]

@@ -47,6 +47,8 @@ def send(recipient: str, channel: str, text: str, subject: str, when: str | None
         [shown] = [m for m in list_messages(session) if m.id == message.id]
     if shown.status == MessageStatus.SENT:
         click.echo(f"Сообщение {shown.id} отправлено")
+    elif shown.status == MessageStatus.FAILED:  # not retried: say so as the error it is
+        raise ProcessError(f"Сообщение {shown.id} не отправлено: {redact(shown.last_error)}")
     else:
         click.echo(f"Сообщение {shown.id}: {shown.status}, {redact(shown.last_error)} (повтор — в сервисе)")
 
