@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import String, Text, select
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from cli import main
@@ -67,16 +67,14 @@ def _no_secret(text: str) -> None:
         assert secret not in text, text
 
 
-def _stored_texts(database_url: str) -> str:
-    """Every text column of every table, all rows, but the one place a token belongs (``bot.token``)."""
+def _stored(database_url: str) -> str:
+    """Every column of every table (texts, JSON, bytes), all rows, but the one place a token belongs: ``bot.token``."""
     engine = create_db_engine(database_url)
     dumped = []
     with engine.connect() as connection:
         for table in SQLModel.metadata.sorted_tables:
-            texts = [c for c in table.columns if isinstance(c.type, String | Text)]
-            columns = [c for c in texts if (table.name, c.name) != ("bot", "token")]
-            if columns:
-                dumped += [repr(tuple(row)) for row in connection.execute(select(*columns))]
+            columns = [c for c in table.columns if (table.name, c.name) != ("bot", "token")]
+            dumped += [f"{table.name}: {tuple(row)!r}" for row in connection.execute(select(*columns))]
     engine.dispose()
     return "\n".join(dumped)
 
@@ -123,7 +121,9 @@ def test_commands_never_show_or_store_a_refused_token(
     errors = [m["last_error"] for m in json.loads(as_json.stdout)]
     assert len(errors) == 2 and all(e.startswith("Telegram отклонил токен бота (401)") for e in errors), errors
     assert checked.exit_code == 1 and "Telegram не принял токен бота tasks" in checked.stderr
-    _no_secret(_stored_texts(database_url))
+    stored = _stored(database_url)
+    _no_secret(stored)
+    assert stored.count(TOKEN_REFUSED) == 2 and "bot: (" in stored, stored  # the dump reaches the errors and bots
     assert not telegram.state.messages(CHAT)  # nothing went out with the refused token
 
 
@@ -201,7 +201,7 @@ def test_a_refused_token_stops_only_its_bot_in_a_running_service(
 
     log = output.read_text()
     _no_secret(log)
-    _no_secret(_stored_texts(database_url))
+    _no_secret(_stored(database_url))
     assert log.count("bot system stopped: Telegram refused its token (401)") == 1, log
     assert log.count("bot sales stopped: Telegram refused its token (401)") == 1, log
     assert "Traceback" not in log, log
