@@ -10,9 +10,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import Session
 
+from signal_ext.bots.directory import add_bot, list_bots
+from signal_ext.bots.models import BotCreate
 from signal_ext.redaction import MASK, RedactingFilter, redact, register_secrets, register_settings
 from signal_ext.settings import Settings
+from signal_ext.storage import create_db_engine
 
 
 def _unique(prefix: str) -> str:
@@ -114,3 +119,21 @@ def test_a_logged_exception_and_stack_are_masked(captured: tuple[logging.Logger,
     written = stream.getvalue()
     assert "RuntimeError: The token `5550001234:***` was rejected" in written
     assert token.split(":")[1] not in written
+
+
+def test_a_token_read_from_the_bots_directory_is_masked_from_then_on(database_url: str) -> None:
+    secret = _unique("stored-only-in-the-database-")
+    token = f"4242:{secret}"  # not Telegram's shape, and never given to this process but through the table
+    engine = create_db_engine(database_url)
+    with Session(engine) as session:
+        add_bot(session, BotCreate(name="shop"))
+        session.commit()
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE bot SET token = :token WHERE name = 'shop'"), {"token": token})
+    assert secret in redact(f"answer for {token}")
+
+    with Session(engine) as session:
+        assert [bot.name for bot in list_bots(session)] == ["shop"]
+    engine.dispose()
+
+    assert redact(f"answer for {token}; {secret}") == f"answer for {MASK}; {MASK}"
