@@ -4,6 +4,7 @@ no log line of a real ``signal-ext run``; that bot alone stops, says why, and st
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -206,3 +207,12 @@ def test_a_refused_token_stops_only_its_bot_in_a_running_service(
     assert log.count("bot sales stopped: Telegram refused its token (401)") == 1, log
     assert "Traceback" not in log, log
     assert service.returncode == 0, log
+
+
+def test_the_refusal_filter_keeps_other_records_of_the_loggers_it_sits_on(caplog: pytest.LogCaptureFixture) -> None:
+    import signal_ext.bots.runtime  # noqa: F401  # puts the filter on asyncio's and PTB's loggers
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        logging.getLogger("asyncio").error("Task was destroyed but it is pending!", exc_info=False)
+
+    assert "Task was destroyed but it is pending!" in caplog.text

@@ -48,7 +48,7 @@ class _RefusalReportedHere(logging.Filter):
     traceback by PTB or asyncio; the service reports the refusal itself, in one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        refused = record.exc_info is not None and isinstance(record.exc_info[1], InvalidToken)
+        refused = isinstance(record.exc_info, tuple) and isinstance(record.exc_info[1], InvalidToken)  # may be False
         return not refused and "Invalid token" not in str(record.msg)
 
 
