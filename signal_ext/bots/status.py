@@ -26,7 +26,7 @@ class BotState(StrEnum):
     """Telegram answered 401 to its token (revoked or mistyped): retrying the same token cannot help."""
 
 
-STATE_TEXT = {BotState.REFUSED: "токен отклонён Telegram (401)"}
+STATE_TEXT: dict[str, str] = {BotState.REFUSED: "токен отклонён Telegram (401)"}
 
 
 def runtime_name(bot: Bot) -> str:
@@ -46,7 +46,7 @@ def stopped_bots(session: Session) -> list[BotStatus]:
 
 def describe(state: str, since: datetime, zone: ZoneInfo) -> str:
     """The status in Russian: «токен отклонён Telegram (401) в 02.12 10:15» (time in ``zone``)."""
-    what = STATE_TEXT.get(state, state)  # type: ignore[call-overload]  # a StrEnum key is found by its str
+    what = STATE_TEXT.get(state, state)
     return f"{what} в {since.astimezone(zone).strftime('%d.%m %H:%M')}"
 
 
