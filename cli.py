@@ -19,12 +19,14 @@ from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.service import dispatch_command, emulator_command
 from signal_ext.commands.tasks import task_group
 from signal_ext.demo import link_demo_chats, load_demo
+from signal_ext.redaction import install_log_redaction
 
 
 @click.group(cls=SignalGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Signal: бизнес-процессы, задачи и оповещения (настройки — переменные SIGNAL_*)."""
+    install_log_redaction()
     ctx.obj = ctx.with_resource(_closing(AppContext()))
 
 

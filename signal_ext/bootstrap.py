@@ -21,6 +21,7 @@ from signal_ext.notifications.dispatcher import Dispatcher, RetryPolicy
 from signal_ext.notifications.engine import NotificationEngine
 from signal_ext.notifications.rules import approaching_leads
 from signal_ext.notifications.templates import Templates
+from signal_ext.redaction import register_settings
 from signal_ext.registrations.scenario_events import ScenarioDecisions
 from signal_ext.settings import Settings
 from signal_ext.storage import create_db_engine, migrate, read_session_factory, session_factory
@@ -67,6 +68,7 @@ def bootstrap(
 ) -> App:
     """Wires the application; with ``apply_migrations`` the schema is brought up to date first."""
     settings = settings or Settings()
+    register_settings(settings)  # from here on, no log line, stored error or CLI output shows them
     engine = create_db_engine(settings.database_url)
     if apply_migrations:
         migrate(engine)

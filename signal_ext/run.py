@@ -17,7 +17,8 @@ from pydantic import SecretStr
 
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.directory_bots import DirectoryBots
-from signal_ext.bots.runtime import BotRunner
+from signal_ext.bots.runtime import BotRunner, TokenRefused
+from signal_ext.bots.status import BotHealth
 from signal_ext.bots.system_bot import SystemBot
 from signal_ext.bots.system_token import with_directory_token
 from signal_ext.channels.bot_channels import EMULATOR_BOT_BASE as EMULATOR_BOT_BASE  # tests and the page use it
@@ -26,6 +27,7 @@ from signal_ext.channels.setup import rate_limiter
 from signal_ext.channels.telegram import TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
+from signal_ext.redaction import install_log_redaction
 from signal_ext.service import build_scheduler, dispatch_round
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
@@ -41,6 +43,7 @@ class Running:
     url: str
     emulator: EmulatorState | None
     runner: BotRunner
+    health: BotHealth
     server: uvicorn.Server
     server_task: asyncio.Task[None]
     watch_task: asyncio.Task[None]  # keeps the directory's bots in line with the ``bot`` table
@@ -59,7 +62,9 @@ def bind(host: str, port: int) -> socket.socket:
 async def start_service(settings: Settings, host: str, port: int, directory_token: bool = True) -> Running:
     """Binds the HTTP port, wires the application and starts it all. The system bot's token is the setting's, or
     its directory record's (unless ``directory_token`` is off, as for the demo); with neither, the built-in
-    emulator serves every bot."""
+    emulator serves every bot. A token from the record follows the record while running (as any directory bot's);
+    a token from the setting or the emulator is fixed for the run."""
+    in_environment = settings.telegram_token is not None
     if directory_token:
         settings = await asyncio.to_thread(with_directory_token, settings)
     sock = bind(host, port)
@@ -70,7 +75,9 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
             update={"telegram_token": SecretStr(EMULATOR_TOKEN), "telegram_api_url": url + EMULATOR_PREFIX}
         )
     app = await asyncio.to_thread(bootstrap, settings)
+    health = BotHealth(app.open_session, app.clock)
     runner = BotRunner(settings.telegram_api_url, lambda: rate_limiter(settings, max_retries=3))
+    runner.on_refused = health.token_refused
     http = create_http_app(app, emulator, runner)
     config = uvicorn.Config(http, log_level="warning", lifespan="off", log_config=None)
     server = uvicorn.Server(config)
@@ -79,19 +86,37 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
         if server_task.done():
             await server_task
         await asyncio.sleep(0.01)
-    token = settings.telegram_token
-    assert token is not None
     system = SystemBot(app, SYSTEM_BOT)
+    from_record = directory_token and not in_environment and emulator is None
+    directory = DirectoryBots(
+        app,
+        runner,
+        emulator is not None,
+        health,
+        lambda name: _webhook(settings, name),
+        system if from_record else None,
+    )
+    if not from_record:
+        await _start_system_bot(app, runner, health, system)
+    await directory.sync()  # the system bot too when its token is its record's
+    watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
+    return Running(app, url, emulator, runner, health, server, server_task, watch_task, system)
+
+
+async def _start_system_bot(app: App, runner: BotRunner, health: BotHealth, system: SystemBot) -> None:
+    """Starts the system bot with the token of the settings; a refused token stops only this bot."""
+    token = app.settings.telegram_token
+    assert token is not None
     # Replies and notifications go out with one token: one limiter keeps their sum within Telegram's limits.
     channel = app.channels.get("telegram")
     shared = channel.bot.rate_limiter if isinstance(channel, TelegramChannel) else None
-    await runner.start(
-        SYSTEM_BOT, token.get_secret_value(), system.on_message, system.on_press, _webhook(settings), shared
-    )
-    directory = DirectoryBots(app, runner, emulator is not None, lambda name: _webhook(settings, name))
-    await directory.sync()
-    watch_task = asyncio.create_task(directory.watch(settings.bots_reload_seconds))
-    return Running(app, url, emulator, runner, server, server_task, watch_task, system)
+    secret = token.get_secret_value()
+    try:
+        await runner.start(SYSTEM_BOT, secret, system.on_message, system.on_press, _webhook(app.settings), shared)
+    except TokenRefused:  # the other bots, the dispatcher and the HTTP server go on without it
+        await health.token_refused(SYSTEM_BOT, secret)
+    else:
+        await health.started(SYSTEM_BOT)
 
 
 def _webhook(settings: Settings, bot: str = SYSTEM_BOT) -> tuple[str, str] | None:
@@ -117,8 +142,10 @@ async def stop_service(running: Running) -> None:
 
 
 def configure_logging(level: str) -> None:
-    """Time, level and logger of every record on stderr; the HTTP client's line per request only when debugging."""
+    """Time, level and logger of every record on stderr, secrets masked; the HTTP client's line per request only
+    when debugging."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     if level != "DEBUG":
         for chatty in ("httpx", "httpcore", "apscheduler"):
             logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from processes.errors import NotFound, ProcessError
 from processes.timeutil import utcnow
 from signal_ext.bots.models import Bot, BotCreate, BotPublic, BotText
+from signal_ext.bots.status import status_of
 from signal_ext.bots.texts import DEFAULT_TEXTS, BotTexts, spec_of, validate_override
 
 KIND_LABEL = "чат-бот"
@@ -164,13 +165,16 @@ def mask_token(token: str | None) -> str | None:
 
 
 def bot_public(session: Session, bot: Bot) -> BotPublic:
-    """The bot as it may be shown: no token."""
+    """The bot as it may be shown: no token; why the service stopped it, if it did."""
+    status = status_of(session, bot)
     return BotPublic.model_validate(
         bot.model_dump(exclude={"token"})
         | {
             "has_token": bool(bot.token),
             "token_hint": mask_token(bot.token),
             "overridden_texts": len(texts_of(session, bot).overrides),
+            "stopped": status.state if status is not None else None,
+            "stopped_at": status.since if status is not None else None,
         }
     )
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from processes.timeutil import UTCDateTime, utcnow
+from signal_ext.redaction import register_secrets
 
 
 class BotBase(SQLModel):
@@ -58,6 +59,19 @@ class Bot(BotBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+@event.listens_for(Bot, "load")
+@event.listens_for(Bot, "refresh")
+def _remember_token(bot: Bot, *_: object) -> None:
+    """Every token read from the directory (each reload, each command) is a secret the redaction masks."""
+    register_secrets(bot.token)
+
+
+@event.listens_for(Bot.token, "set")
+def _remember_new_token(_bot: Bot, token: str | None, *_: object) -> None:
+    """A token given to a bot (``bot add``, ``bot update --token``) is masked from then on as well."""
+    register_secrets(token)
+
+
 class BotText(SQLModel, table=True):
     """A bot's own text for one key of the texts table (see ``signal_ext.bots.texts``)."""
 
@@ -71,6 +85,18 @@ class BotText(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class BotStatus(SQLModel, table=True):
+    """Why a bot the service should run is stopped, by the name it runs under (``system`` for the system bot);
+    no row: no trouble known. The service writes it when Telegram refuses a token and removes it once the bot
+    starts again."""
+
+    __tablename__ = "bot_status"
+
+    bot: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=16)  # BotState
+    since: datetime = Field(sa_type=UTCDateTime)
+
+
 class BotPublic(BotBase):
     """A bot as lists and the API show it: never the token, only whether there is one and a masked hint."""
 
@@ -82,3 +108,5 @@ class BotPublic(BotBase):
     token_hint: str | None
     overridden_texts: int = 0
     created_at: datetime
+    stopped: str | None = None  # BotState: why the service stopped the bot; None: no trouble known
+    stopped_at: datetime | None = None

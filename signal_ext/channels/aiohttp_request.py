@@ -9,6 +9,7 @@ error handling) already understands.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -16,6 +17,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 DEFAULT_TIMEOUT_S = 20.0
+UNAUTHORIZED = 401
 
 
 class AiohttpRequest(BaseRequest):
@@ -27,7 +29,10 @@ class AiohttpRequest(BaseRequest):
         read_timeout: float | None = DEFAULT_TIMEOUT_S,
         connect_timeout: float | None = DEFAULT_TIMEOUT_S,
         media_write_timeout: float | None = DEFAULT_TIMEOUT_S,
+        on_unauthorized: Callable[[], None] | None = None,
     ) -> None:
+        """``on_unauthorized`` is called on every 401 answer: Telegram refused the token."""
+        self._on_unauthorized = on_unauthorized
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
@@ -74,11 +79,14 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(method, url, data=_body(fields, files), timeout=timeout) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
         except (aiohttp.ClientError, OSError) as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        if status == UNAUTHORIZED and self._on_unauthorized is not None:
+            self._on_unauthorized()
+        return status, body
 
 
 def _given(value: Any, default: float | None) -> float | None:

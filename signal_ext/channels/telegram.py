@@ -17,6 +17,7 @@ from signal_ext.channels.base import DeliveryResult, OutgoingMessage
 from signal_ext.channels.telegram_html import plain_text, split_html
 
 CHAT_BURST = 3
+TOKEN_REFUSED = "Telegram отклонил токен бота (401): проверьте токен у @BotFather"
 POOL_SIZE = 8
 
 
@@ -85,10 +86,9 @@ class TelegramChannel:
         self._ready = False
 
     async def close(self) -> None:
-        """Releases the HTTP connections."""
-        if self._ready:
-            await self.bot.shutdown()
-            self._ready = False
+        """Releases the HTTP connections (opened even when getMe then failed, as on a refused token)."""
+        await self.bot.shutdown()
+        self._ready = False
 
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Sends the text (split when long), its buttons under the last piece, then the attachments."""
@@ -109,7 +109,9 @@ class TelegramChannel:
             if isinstance(error, BadRequest):
                 return DeliveryResult.failed(f"Telegram: {error.message}")
             return DeliveryResult.retry(f"Telegram недоступен: {error.message}")
-        except (Forbidden, InvalidToken) as error:
+        except InvalidToken:  # python-telegram-bot's words quote the token: say what happened instead
+            return DeliveryResult.failed(TOKEN_REFUSED)
+        except Forbidden as error:
             return DeliveryResult.failed(f"Telegram: {error.message}")
         except TelegramError as error:
             return DeliveryResult.failed(f"Telegram: {error.message}")

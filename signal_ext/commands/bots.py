@@ -18,7 +18,6 @@ from signal_ext.bots.directory import (
     bot_public,
     find_bot,
     list_bots,
-    mask_token,
     record_username,
     reset_text,
     set_text,
@@ -27,9 +26,11 @@ from signal_ext.bots.directory import (
     update_bot,
 )
 from signal_ext.bots.models import Bot, BotCreate, BotPublic
+from signal_ext.bots.status import describe
 from signal_ext.bots.texts import TextEntry, spec_of
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
 from signal_ext.commands.registrations import bot_auth_command
+from signal_ext.redaction import redact, register_secrets
 from signal_ext.settings import Settings
 
 NOT_BOT_API = "Parsing the server response"  # python-telegram-bot's words for an answer that is not Bot API JSON
@@ -181,9 +182,10 @@ def get_me(token: str, api_url: str, name: str, where: str) -> telegram.User:
     """Telegram's ``getMe`` for ``token`` at ``api_url``; a refusal or a network failure is a
     :class:`ProcessError` naming the bot ``name`` (and ``where`` its token is set) and never the token."""
     base = api_url.rstrip("/")
+    register_secrets(token)  # SIGNAL_TELEGRAM_TOKEN or the record's: masked in whatever the server answers
 
     def hide(text: str) -> str:
-        return " ".join(text.replace(token, mask_token(token) or "").split())
+        return " ".join(redact(text).split())
 
     async def ask() -> telegram.User:
         async with telegram.Bot(token, base_url=f"{base}/bot") as client:  # entering calls getMe and keeps its User
@@ -251,12 +253,21 @@ def _token_label(bot: BotPublic) -> str:
     return f"токен {bot.token_hint}" if bot.has_token else "без токена: эмулятор"
 
 
+def _stopped(bot: BotPublic) -> str:
+    """«остановлен: токен отклонён Telegram (401) в 02.12 10:15», or empty when no trouble is known."""
+    if bot.stopped is None or bot.stopped_at is None:
+        return ""
+    return f"остановлен: {describe(bot.stopped, bot.stopped_at, current_app().settings.zone)}"
+
+
 def _line(bot: BotPublic) -> str:
     marks = [_token_label(bot)]
     if bot.is_system:
         marks.insert(0, "системный")
     if bot.username:
         marks.append(f"@{bot.username}")
+    if bot.stopped:
+        marks.append(_stopped(bot))
     return f"{bot.id:>4}  {bot.name}  ({', '.join(marks)})"
 
 
@@ -271,6 +282,7 @@ def _card(bot: BotPublic) -> str:
         ("Системный", _yes(bot.is_system)),
         ("Токен", bot.token_hint or "нет (работает на встроенном эмуляторе)"),
         ("Username", f"@{bot.username}" if bot.username else ""),
+        ("Состояние", _stopped(bot)),
         ("Описание", bot.description),
         ("Ответ на неизвестный запрос", bot.unknown_answer or "стандартный"),
         ("Разрешить выполнять программный код", _yes(bot.allow_code)),

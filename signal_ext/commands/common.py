@@ -17,6 +17,7 @@ from sqlmodel import Session
 from processes.errors import ProcessError
 from processes.validation import describe_error, describe_validation
 from signal_ext.bootstrap import App, bootstrap
+from signal_ext.redaction import redact, register_settings
 from signal_ext.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,11 +50,13 @@ class AppContext:
 def load_settings() -> Settings:
     """The settings from the environment; a bad value becomes one clear line."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         first = error.errors()[0]
         name = "SIGNAL_" + str(first["loc"][0]).upper() if first["loc"] else "SIGNAL_*"
         raise click.ClickException(f"Настройка {name}: {describe_error(first)}") from error
+    register_settings(settings)
+    return settings
 
 
 def current_app(adjust: Callable[[Settings], Settings] | None = None) -> App:
@@ -77,19 +80,24 @@ def writing() -> Iterator[Session]:
 
 
 class SignalGroup(click.Group):
-    """A click group that turns the core's errors into one line on stderr and exit code 1."""
+    """A click group that turns the core's errors into one line on stderr and exit code 1; every such line
+    passes through :func:`redact`, the CLI's one error printing point."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError:  # about the command line itself, quoting what was typed
+            raise
+        except click.ClickException as error:
+            raise click.ClickException(redact(error.message)) from None
         except ProcessError as error:
-            raise click.ClickException(error.message) from error
+            raise click.ClickException(redact(error.message)) from None
         except ValidationError as error:
-            raise click.ClickException(f"Неверные данные: {describe_validation(error)}") from error
+            raise click.ClickException(redact(f"Неверные данные: {describe_validation(error)}")) from None
         except OperationalError as error:
             url = make_url(load_settings().database_url).render_as_string(hide_password=True)
             reason = " ".join(str(error.orig).split())
-            raise click.ClickException(f"База данных {url} недоступна: {reason}") from error
+            raise click.ClickException(redact(f"База данных {url} недоступна: {reason}")) from None
 
 
 def local_time(moment: datetime | None) -> str:

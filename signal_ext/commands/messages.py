@@ -14,6 +14,7 @@ from signal_ext.commands.common import current_app, emit, json_option, local_tim
 from signal_ext.notifications.messages import cancel_message, list_messages, mark_read, queue_message
 from signal_ext.notifications.models import MessageStatus, OutboxPublic
 from signal_ext.notifications.rules import list_rules
+from signal_ext.redaction import redact
 
 
 @click.group("message")
@@ -37,7 +38,7 @@ def send(recipient: str, channel: str, text: str, subject: str, when: str | None
     with writing() as session:
         message = queue_message(session, find_person(session, recipient), channel, text, subject, send_at)
     if message.status == MessageStatus.FAILED:
-        raise ProcessError(f"Сообщение {message.id} не отправлено: {message.last_error}")
+        raise ProcessError(f"Сообщение {message.id} не отправлено: {redact(message.last_error)}")
     if message.status == MessageStatus.SCHEDULED:
         click.echo(f"Сообщение {message.id} будет отправлено {local_time(message.send_at)}")
         return
@@ -46,8 +47,10 @@ def send(recipient: str, channel: str, text: str, subject: str, when: str | None
         [shown] = [m for m in list_messages(session) if m.id == message.id]
     if shown.status == MessageStatus.SENT:
         click.echo(f"Сообщение {shown.id} отправлено")
+    elif shown.status == MessageStatus.FAILED:  # not retried: say so as the error it is
+        raise ProcessError(f"Сообщение {shown.id} не отправлено: {redact(shown.last_error)}")
     else:
-        click.echo(f"Сообщение {shown.id}: {shown.status}, {shown.last_error} (повтор — в сервисе)")
+        click.echo(f"Сообщение {shown.id}: {shown.status}, {redact(shown.last_error)} (повтор — в сервисе)")
 
 
 async def _dispatch_now(message_id: int) -> None:
@@ -65,7 +68,8 @@ def list_(recipient: str | None, as_json: bool) -> None:
     """Все сообщения со статусами; отложенные отмечены."""
     with reading() as session:
         person_id = find_person(session, recipient).id if recipient else None
-        found = list_messages(session, person_id)
+        # errors are masked when stored; rows stored before that are masked here, in text and JSON alike
+        found = [m.model_copy(update={"last_error": redact(m.last_error)}) for m in list_messages(session, person_id)]
     emit(found, as_json, lambda: "\n".join(_line(m) for m in found) or "Сообщений нет")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from signal_ext.bootstrap import App
 from signal_ext.bots.runtime import BotRunner
+from signal_ext.bots.status import describe, stopped_bots
 from signal_ext.http.emulator_page import emulator_page_router
 from signal_ext.telegram_emulator import EmulatorState, create_emulator_app
 
@@ -37,10 +38,11 @@ def create_http_app(app: App, emulator: EmulatorState | None = None, runner: Bot
 
     @api.get("/health")
     def health() -> dict[str, Any]:
-        """Whether the service and its database answer."""
+        """Whether the service and its database answer, and which bots are stopped and why."""
         with app.read_session() as session:
             session.connection().execute(text("select 1"))
-        return {"status": "ok", "emulator": emulator is not None}
+            stopped = {row.bot: describe(row.state, row.since, app.settings.zone) for row in stopped_bots(session)}
+        return {"status": "ok", "emulator": emulator is not None, "bots_stopped": stopped}
 
     if emulator is not None:
         api.include_router(emulator_page_router(app, emulator, EMULATOR_PREFIX))  # the chat page /emulator

@@ -32,6 +32,7 @@ from signal_ext.channels.base import (
 )
 from signal_ext.channels.registry import ChannelRegistry
 from signal_ext.notifications.models import SYSTEM_BOT, MessageStatus
+from signal_ext.redaction import redact
 
 OUTBOX: Table = SQLModel.metadata.tables["outbox"]
 ATTACHMENTS: Table = SQLModel.metadata.tables["attachment"]
@@ -177,7 +178,7 @@ class Dispatcher:
 
     def _record(self, row: dict[str, Any], result: DeliveryResult) -> None:
         now = self._clock()
-        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": result.error or ""}
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": redact(result.error or "")}
         attempts = row["attempts"] + (0 if result.retry_after is not None else 1)
         values["attempts"] = attempts
         if result.status is DeliveryStatus.SENT:

@@ -19,6 +19,7 @@ from signal_ext.lifecycle.pause import deferred_send_at
 from signal_ext.notifications.addresses import address_of
 from signal_ext.notifications.models import MessageStatus, NotificationRule
 from signal_ext.notifications.templates import TemplateError, Templates
+from signal_ext.redaction import redact
 
 RULES: Table = SQLModel.metadata.tables["notification_rule"]
 OUTBOX: Table = SQLModel.metadata.tables["outbox"]
@@ -93,7 +94,7 @@ class NotificationEngine:
             row["body"] = self._templates.render(rule.template, context)
             row["subject"] = self._templates.render(rule.subject, context) if rule.subject else ""
         except TemplateError as error:
-            row.update(status=MessageStatus.FAILED, last_error=f"Правило {rule.id}: {error}")
+            row.update(status=MessageStatus.FAILED, last_error=redact(f"Правило {rule.id}: {error}"))
         if row["address"] is None and row["status"] == MessageStatus.PENDING:
             row.update(status=MessageStatus.FAILED, last_error=f"У получателя нет адреса для канала {rule.channel}")
         return row

@@ -24,6 +24,7 @@ from processes.timeutil import utcnow
 from signal_ext.bots.models import Bot
 from signal_ext.bots.texts import BotTexts
 from signal_ext.notifications.chats import link_chat
+from signal_ext.redaction import redact
 from signal_ext.registrations import notify
 from signal_ext.registrations.bots import chat_bot_name, runtime_bot
 from signal_ext.registrations.chain_ports import chain_steps
@@ -133,7 +134,7 @@ def _record(app: App, registration_id: int, result: ChainResult) -> SubmitOutcom
         bot = session.get(Bot, registration.bot_id)
         assert bot is not None  # the foreign key keeps it
         registration.stage = result.stage
-        registration.reason = result.summary
+        registration.reason = redact(result.summary)  # may quote an algorithm's error
         outcome = _apply(session, registration, bot, result)
         session.add(registration)
         session.commit()

@@ -26,6 +26,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.missing_chats: set[int] = set()
         self.blocked_chats: set[int] = set()
+        self.revoked_tokens: set[str] = set()
         self.updates = UpdateQueues(self.lock)
         self._clear(faults, limits)
 
@@ -46,6 +47,7 @@ class EmulatorState:
             self.updates.close()
             self.missing_chats.clear()
             self.blocked_chats.clear()
+            self.revoked_tokens.clear()
             self._clear(None, None)
 
     # --- settings -------------------------------------------------------------------------------------------
@@ -92,11 +94,20 @@ class EmulatorState:
     # --- bots and chats -------------------------------------------------------------------------------------
 
     def bot_for_token(self, token: str) -> BotInfo:
-        """The bot of a ``<digits>:<secret>`` token, created on first use; any other token is 401 Unauthorized."""
+        """The bot of a ``<digits>:<secret>`` token, created on first use; any other token, or a revoked one, is
+        401 Unauthorized."""
         match = TOKEN_RE.match(token)
-        if not match:
+        if not match or token in self.revoked_tokens:
             raise unauthorized()
         return self.bot(int(match.group(1)))
+
+    def revoke_token(self, token: str, revoked: bool = True) -> None:
+        """Makes ``token`` refused from now on (401), as @BotFather's «revoke» does; ``revoked=False`` undoes it."""
+        with self.lock:
+            if revoked:
+                self.revoked_tokens.add(token)
+            else:
+                self.revoked_tokens.discard(token)
 
     def bot(self, bot_id: int) -> BotInfo:
         """The bot with this id, created on first use (username ``bot<id>_bot``)."""
