@@ -1,0 +1,223 @@
+"""The template process inside the sandbox: it preloads what algorithms may use, then forks one fresh process per
+request, so every run starts from the same clean state and nothing one run changes is seen by the next.
+
+Started by the host (:mod:`algorithms.runner`) inside bubblewrap, or as a plain process where the administrator
+allowed that, with ``--memory-mb N``. It reads a request line from stdin (``kind`` ``run`` or ``expression``),
+compiles an algorithm here (the compiled code is cached by the hash of its text; compiling runs no designer code),
+forks a child that applies the run's limits and does exactly one thing, passes the child's ``call`` lines to the
+host and the host's answers back, and writes one final line: the child's own, or ``ended`` when the child was
+stopped at the wall-clock limit (``time``), sent too much (``size``) or died (``exit`` with its code). The child is
+killed as soon as its final line arrives. The host's own deadline stays the backstop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import gc
+import hashlib
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from types import CodeType
+from typing import Any
+
+from algorithms.errors import CodeRefused
+from algorithms.guards import preload_modules
+from algorithms.sandbox import compile_algorithm
+from algorithms.worker import Channel, apply_limits, evaluate, run_algorithm
+
+CACHE_SIZE = 256
+MAX_MESSAGE_BYTES = 1024 * 1024
+_PR_SET_DUMPABLE = 4
+
+
+class Lines:
+    """JSON lines read from a raw descriptor, without reading past what the other side sent."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.closed = False
+
+    def pop(self) -> dict[str, Any] | None:
+        """The next complete message, if one arrived (a line that is not a JSON object counts as an empty one)."""
+        end = self.buffer.find(b"\n")
+        if end < 0:
+            return None
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 1]
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return {}
+        return message if isinstance(message, dict) else {}
+
+    def fill(self) -> None:
+        """Reads what is there (blocks until something is); an empty read marks the other side closed."""
+        chunk = os.read(self.fd, 65536)
+        self.closed = not chunk
+        self.buffer += chunk
+
+    @property
+    def oversized(self) -> bool:
+        """Whether the other side sent more than one message may hold."""
+        return len(self.buffer) > MAX_MESSAGE_BYTES
+
+
+def _write(fd: int, message: dict[str, Any]) -> None:
+    data = memoryview(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+class Template:
+    """Serves the host's requests one after another, each in a fresh child process."""
+
+    def __init__(self) -> None:
+        self.host = Lines(0)
+        self._compiled: dict[str, CodeType] = {}
+
+    def serve(self) -> None:
+        """Answers requests until the host closes the pipe."""
+        while True:
+            request = self.host.pop()
+            if request is None:
+                if self.host.closed:
+                    return
+                self.host.fill()
+                continue
+            _write(1, self.handle(request))
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The final answer to one request."""
+        if request.get("kind") == "expression":
+            return self._fork(request, lambda channel: evaluate(request))
+        source = str(request.get("code", ""))
+        try:
+            code = self._compile(source)
+        except CodeRefused as error:
+            return {"refused": {"line": error.line, "detail": error.detail}}
+        except Exception as error:  # e.g. MemoryError or RecursionError on absurd code
+            return {"failed": f"код не компилируется: {type(error).__name__}", "traceback": ""}
+        return self._fork(request, lambda channel: run_algorithm(code, source, request, channel))
+
+    def _compile(self, source: str) -> CodeType:
+        key = hashlib.sha256(source.encode()).hexdigest()
+        code = self._compiled.get(key)
+        if code is None:
+            code = compile_algorithm(source)
+            if len(self._compiled) >= CACHE_SIZE:
+                self._compiled.pop(next(iter(self._compiled)))
+            self._compiled[key] = code
+        return code
+
+    def _fork(self, request: dict[str, Any], body: Callable[[Channel], dict[str, Any]]) -> dict[str, Any]:
+        ours, theirs = socket.socketpair()
+        deadline = time.monotonic() + float(request.get("wall_seconds", 5))
+        pid = os.fork()
+        if pid == 0:  # the run's own process: it never returns from here
+            _child(theirs, request, body)
+        theirs.close()
+        try:
+            return self._relay(pid, ours, deadline)
+        finally:
+            ours.close()
+
+    def _relay(self, pid: int, child_socket: socket.socket, deadline: float) -> dict[str, Any]:
+        child = Lines(child_socket.fileno())
+        pidfd = os.pidfd_open(pid)
+        try:
+            while True:
+                while (message := child.pop()) is not None:
+                    if "call" not in message:
+                        _stop(pid)
+                        return message
+                    _write(1, message)
+                while (answer := self.host.pop()) is not None:
+                    if "abort" in answer:
+                        _stop(pid)
+                        return {"ended": "aborted"}
+                    with contextlib.suppress(OSError):  # the child died meanwhile: its exit is reported below
+                        child_socket.sendall(json.dumps(answer, ensure_ascii=False).encode() + b"\n")
+                if child.closed:
+                    return {"ended": "exit", "code": _stop(pid)}
+                if child.oversized:
+                    _stop(pid)
+                    return {"ended": "size"}
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    _stop(pid)
+                    return {"ended": "time"}
+                ready = select.select([self.host.fd, child.fd, pidfd], [], [], remaining)[0]
+                if self.host.fd in ready:
+                    self.host.fill()
+                    if self.host.closed:
+                        _stop(pid)
+                        raise SystemExit(0)
+                if child.fd in ready or pidfd in ready:
+                    child.fill()
+        finally:
+            os.close(pidfd)
+
+
+def _stop(pid: int) -> int:
+    """Kills the child (if it still runs) and reaps it; its exit code (negative: the signal)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _child(sock: socket.socket, request: dict[str, Any], body: Callable[[Channel], dict[str, Any]]) -> None:
+    status = 70
+    try:
+        fd = sock.fileno()
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for standard in (0, 1):
+            os.dup2(quiet, standard)  # the host's pipes belong to the template
+        os.closerange(3, fd)
+        os.closerange(fd + 1, 1024)
+        apply_limits(int(request.get("memory_mb", 256)), int(request.get("cpu_seconds", 5)))
+        channel = Channel(sock.makefile("rb"), sock.makefile("wb"))
+        channel.send(body(channel))
+        status = 0
+    except MemoryError:
+        status = 71
+    finally:
+        os._exit(status)
+
+
+def _not_dumpable() -> None:
+    """No process of the sandbox (same uid) may trace the template or read its memory."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The template's entry point: preload, lock down, tell the host it is ready, serve."""
+    parser = argparse.ArgumentParser(prog="algorithms.zygote")
+    parser.add_argument("--memory-mb", type=int, default=256)
+    options = parser.parse_args(argv)
+    preload_modules()
+    import algorithms.expression  # noqa: F401  # code mode's evaluator, loaded once for every child
+
+    sys.stdout = sys.stderr  # nothing but the protocol goes to the host's pipe
+    _not_dumpable()
+    for kind, value in ((resource.RLIMIT_AS, options.memory_mb * 1024 * 1024), (resource.RLIMIT_CORE, 0)):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(kind, (value, value))
+    gc.freeze()  # what is loaded now stays shared with the children instead of being copied on their first GC
+    _write(1, {"ready": True})
+    Template().serve()
+
+
+if __name__ == "__main__":
+    main()
