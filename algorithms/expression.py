@@ -145,6 +145,24 @@ def _shape(tree: ast.Expression, functions: dict[str, Callable[..., Any]]) -> bo
     return True
 
 
+def looks_like_expression(text: str) -> bool:
+    """Whether ``text`` is shaped like a code-mode expression: parsed and its shape checked, nothing evaluated.
+
+    Cheap enough for the service's own process; False lets the bot go on to keywords. A service name counts as an
+    expression: its evaluation refuses it with the reason.
+    """
+    source = text.strip()
+    if not source or len(source) > MAX_TEXT:
+        return False
+    try:
+        tree = ast.parse(source, mode="eval")
+        return _shape(tree, _functions(datetime.now()))
+    except ExpressionRefused:
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+
+
 def evaluate_expression(text: str, now: datetime) -> ExpressionValue | None:
     """Evaluates ``text`` as a code-mode expression at the moment ``now`` (the user's local time).
 

@@ -147,6 +147,18 @@ def probe(bwrap: str) -> str | None:
     return None
 
 
+def describe(isolation: Isolation) -> str:
+    """The mode in force as one Russian line for the start of the service and the console."""
+    if isolation.mode is Mode.ISOLATED:
+        return "алгоритмы выполняются изолированно (bubblewrap)"
+    if isolation.mode is Mode.UNISOLATED:
+        return f"алгоритмы выполняются БЕЗ изоляции ОС (разрешено SIGNAL_ALGORITHMS_UNISOLATED): {isolation.reason}"
+    return (
+        f"алгоритмы проектировщиков отклоняются: {isolation.reason}; {INSTALL_HINT} "
+        "или разрешите запуск без изоляции: SIGNAL_ALGORITHMS_UNISOLATED=true"
+    )
+
+
 def decide(bwrap: str, allow_unisolated: bool) -> Isolation:
     """Tries bwrap once: isolated when it starts; otherwise unisolated if the administrator allowed it, else refused."""
     reason = probe(bwrap)

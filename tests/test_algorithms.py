@@ -188,7 +188,7 @@ def _worker_pids() -> list[int]:
             command = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if stat.rsplit(")", 1)[1].split()[1] == mine and b"algorithms.worker" in command:
+        if stat.rsplit(")", 1)[1].split()[1] == mine and b"algorithms.zygote" in command:
             found.append(int(entry.name))
     return found
 

@@ -37,10 +37,12 @@ def create_http_app(app: App, emulator: EmulatorState | None = None, runner: Bot
 
     @api.get("/health")
     def health() -> dict[str, Any]:
-        """Whether the service and its database answer."""
+        """Whether the service and its database answer, and how algorithms run: ``isolated`` (bubblewrap),
+        ``unisolated`` (allowed by the administrator) or ``refused``."""
         with app.read_session() as session:
             session.connection().execute(text("select 1"))
-        return {"status": "ok", "emulator": emulator is not None}
+        mode = app.algorithms.runner.isolation.mode
+        return {"status": "ok", "emulator": emulator is not None, "algorithms": mode.value}
 
     if emulator is not None:
         api.include_router(emulator_page_router(app, emulator, EMULATOR_PREFIX))  # the chat page /emulator
