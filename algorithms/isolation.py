@@ -148,13 +148,13 @@ def probe(bwrap: str) -> str | None:
 
 
 def describe(isolation: Isolation) -> str:
-    """The mode in force as one Russian line for the start of the service and the console."""
+    """The mode in force, Russian, to follow «Алгоритмы: » at the start of the service and in the console."""
     if isolation.mode is Mode.ISOLATED:
-        return "алгоритмы выполняются изолированно (bubblewrap)"
+        return "выполняются изолированно (bubblewrap)"
     if isolation.mode is Mode.UNISOLATED:
-        return f"алгоритмы выполняются БЕЗ изоляции ОС (разрешено SIGNAL_ALGORITHMS_UNISOLATED): {isolation.reason}"
+        return f"выполняются БЕЗ изоляции ОС (разрешено SIGNAL_ALGORITHMS_UNISOLATED): {isolation.reason}"
     return (
-        f"алгоритмы проектировщиков отклоняются: {isolation.reason}; {INSTALL_HINT} "
+        f"отклоняются: {isolation.reason}; {INSTALL_HINT} "
         "или разрешите запуск без изоляции: SIGNAL_ALGORITHMS_UNISOLATED=true"
     )
 

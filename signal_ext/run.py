@@ -139,11 +139,11 @@ async def run_forever(
     scheduler.start()
     isolation = await asyncio.to_thread(lambda: running.app.algorithms.runner.isolation)
     print(f"Signal работает: {running.url}", flush=True)
-    print(f"Алгоритмы: {describe(isolation)}", flush=True)
     if isolation.mode is not Mode.ISOLATED:
-        log.warning("%s", describe(isolation))
+        log.warning("Алгоритмы: %s", describe(isolation))
     if running.emulator is not None:
         print(f"Telegram — встроенный эмулятор; чат в браузере: {running.url}/emulator", flush=True)
+    print(f"Алгоритмы: {describe(isolation)}", flush=True)
     if ready is not None:
         ready.set()
     try:

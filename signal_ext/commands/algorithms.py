@@ -143,7 +143,7 @@ def run(ref: str, performer: str | None, data_text: str | None, as_json: bool) -
     runner = current_app().algorithms.runner
     value = current_app().algorithms.run(ref, performer_id, data)
     if runner.isolation.mode is Mode.UNISOLATED:
-        click.echo(f"Внимание: {describe(runner.isolation)}", err=True)
+        click.echo(f"Внимание: алгоритмы {describe(runner.isolation)}", err=True)
     if as_json:
         click.echo(json.dumps(value, ensure_ascii=False))
     else:
