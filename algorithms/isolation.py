@@ -94,6 +94,7 @@ def sandbox_command(bwrap: str, python_arguments: list[str]) -> list[str]:
         "--cap-drop",
         "ALL",
         "--die-with-parent",
+        "--as-pid-1",  # no bubblewrap process inside (its environment would be the service's)
         "--new-session",
         "--clearenv",
         "--setenv",

@@ -32,12 +32,14 @@ scenarios:
 """
 PEOPLE = [PersonCreate(full_name="Петрова Мария Сергеевна"), PersonCreate(full_name="Сидоров Алексей Петрович")]
 ALIVE = "_Результат = 'жив'"
+UNISOLATED = os.environ.get("SIGNAL_ALGORITHMS_UNISOLATED") == "true"  # set by conftest where bwrap cannot start
 
 
 @pytest.fixture(scope="module")
 def runner() -> Iterator[AlgorithmRunner]:
     """A runner with a short time limit, shared by the sandbox tests (its pool is re-filled after every kill)."""
-    pool = AlgorithmRunner(Limits(timeout_seconds=1.5, memory_mb=256, api_calls=20), workers=2)
+    limits = Limits(timeout_seconds=1.5, memory_mb=256, api_calls=20)
+    pool = AlgorithmRunner(limits, workers=2, allow_unisolated=UNISOLATED)
     yield pool
     pool.close()
 
@@ -197,7 +199,7 @@ def test_workers_get_no_secrets_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SIGNAL_DATABASE_URL", "postgresql://signal:hunter2@db/signal")
     monkeypatch.setenv("SIGNAL_TELEGRAM_TOKEN", "123456:secret-token")
     before = set(_worker_pids())
-    pool = AlgorithmRunner(Limits(timeout_seconds=2), workers=1)
+    pool = AlgorithmRunner(Limits(timeout_seconds=2), workers=1, allow_unisolated=UNISOLATED)
     try:
         assert pool.run("import time\n_Результат = 'ok'", None, None, NoApi()) == "ok"
         [pid] = set(_worker_pids()) - before
