@@ -128,7 +128,8 @@ ISOLATION_HELP = (
 @functools.cache
 def isolation_problem() -> str | None:
     """Why bubblewrap cannot start here (tried once per session), or None when it can."""
-    return probe(shutil.which("bwrap") or "bwrap")
+    bwrap = os.environ.get("SIGNAL_ALGORITHM_BWRAP", "bwrap")
+    return probe(shutil.which(bwrap) or bwrap)
 
 
 def require_isolation() -> None:

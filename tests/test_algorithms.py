@@ -330,11 +330,11 @@ def test_cli_add_list_show_run(cli: CliRun, tmp_path: Path) -> None:
     shown = cli("algorithm", "show", "в 1")
     assert "Алгоритм Telegram: да" in shown.output and "_Результат = ['Да', 'Нет'" in shown.output
     ran = cli("algorithm", "run", "Выбор", "--data", '["a", "b"]')
-    assert (ran.exit_code, ran.output) == (0, "Да\nНет\n2\n")
+    assert (ran.exit_code, ran.stdout) == (0, "Да\nНет\n2\n")  # stderr: a note when run unisolated
     as_json = cli("algorithm", "run", "Сумма", "--json")
-    assert json.loads(as_json.output) == 6
+    assert json.loads(as_json.stdout) == 6
     assert cli("algorithm", "update", "Сумма", "--code", "_Результат = 'новый'").exit_code == 0
-    assert cli("algorithm", "run", "сумма").output == "новый\n"
+    assert cli("algorithm", "run", "сумма").stdout == "новый\n"
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,10 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,6 +25,7 @@ from click.testing import CliRunner
 
 from algorithms.api import NoApi
 from algorithms.directory import add_algorithm
+from algorithms.errors import AlgorithmStopped
 from algorithms.isolation import Mode, sandbox_command
 from algorithms.models import AlgorithmCreate
 from algorithms.runner import AlgorithmRunner, IsolationUnavailable, Limits
@@ -250,3 +253,49 @@ def test_service_start_line_says_refused(tmp_path: Path, database_url: str) -> N
     finally:
         service.terminate()
         service.wait(timeout=30)
+
+
+def _sandboxes() -> set[int]:
+    """This test process's bubblewrap children that hold an algorithm template."""
+    mine = str(os.getpid())
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if parent == mine and b"algorithms.zygote" in command:
+            found.add(int(entry.name))
+    return found
+
+
+def _dead(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_template_that_stops_answering_is_killed_with_its_sandbox_and_replaced() -> None:
+    require_isolation()
+    before = _sandboxes()
+    runner = AlgorithmRunner(Limits(timeout_seconds=1), workers=1)
+    try:
+        assert runner.run("_Результат = 1", None, None, NoApi()) == 1
+        [sandbox] = _sandboxes() - before
+        [template] = Path(f"/proc/{sandbox}/task/{sandbox}/children").read_text().split()
+        os.kill(int(template), signal.SIGSTOP)  # hung: neither the run's end nor its time limit will come from it
+        started = time.monotonic()
+        with pytest.raises(AlgorithmStopped) as caught:
+            runner.run("_Результат = 2", None, None, NoApi())
+        assert caught.value.limit == "time" and time.monotonic() - started < 5
+        assert sandbox not in _sandboxes()
+        deadline = time.monotonic() + 5
+        while not _dead(int(template)):  # killed with its sandbox (a zombie until the host's init reaps it)
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert runner.run("_Результат = 3", None, None, NoApi()) == 3
+    finally:
+        runner.close()
+    assert _sandboxes() == before
