@@ -73,7 +73,8 @@ def _demo_isolation(settings: Settings) -> Settings:
         return settings
     click.echo(
         f"ВНИМАНИЕ: {reason}; демо выполняет свои алгоритмы БЕЗ изоляции ОС. "
-        "Для изоляции установите bubblewrap: apt-get install bubblewrap"
+        "Для изоляции установите bubblewrap: apt-get install bubblewrap",
+        err=True,
     )
     return settings.model_copy(update={"algorithms_unisolated": True})
 

@@ -94,7 +94,8 @@ class Template:
                     return
                 self.host.fill()
                 continue
-            _write(1, self.handle(request))
+            if request.get("kind") in ("run", "expression"):  # a late api answer or abort is no request: dropped
+                _write(1, self.handle(request))
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """The final answer to one request."""

@@ -240,7 +240,12 @@ def test_service_start_line_says_refused(tmp_path: Path, database_url: str) -> N
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAL_")}
     env |= {"SIGNAL_DATABASE_URL": database_url, "SIGNAL_ALGORITHM_BWRAP": MISSING_BWRAP}
     service = subprocess.Popen(
-        [script, "run", "--port", "0"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [script, "run", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert service.stdout is not None
@@ -299,3 +304,29 @@ def test_a_template_that_stops_answering_is_killed_with_its_sandbox_and_replaced
     finally:
         runner.close()
     assert _sandboxes() == before
+
+
+def test_demo_without_bubblewrap_runs_its_algorithms_unisolated_and_says_so(tmp_path: Path) -> None:
+    script = str(Path(sys.executable).parent / "signal-ext")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNAL_")}
+    env["SIGNAL_ALGORITHM_BWRAP"] = MISSING_BWRAP
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as errors:
+        demo = subprocess.Popen(
+            [script, "demo", "--port", "0"], cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=errors
+        )
+    try:
+        assert demo.stdout is not None
+        lines: list[str] = []
+        while not any(line.startswith("Алгоритмы:") for line in lines):
+            line = demo.stdout.readline()
+            assert line, lines
+            lines.append(line)
+        assert "БЕЗ изоляции" in lines[-1]
+        url = next(line for line in lines if line.startswith("Signal работает")).split(": ", 1)[1].strip()
+        assert httpx.get(f"{url}/health", timeout=10).json()["algorithms"] == "unisolated"
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    banner = log.read_text()
+    assert "ВНИМАНИЕ" in banner and "apt-get install bubblewrap" in banner
