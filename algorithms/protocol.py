@@ -34,7 +34,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def check_call(message: dict[str, Any], api_allowed: bool) -> tuple[str, list[Any], dict[str, Any]]:
+def check_call(message: dict[str, Any]) -> tuple[str, list[Any], dict[str, Any]]:
     """An api call's method, positional and keyword arguments, each of the right type."""
     method, args, kwargs = message.get("call"), message.get("args", []), message.get("kwargs", {})
     if not isinstance(method, str) or len(method) > MAX_METHOD or not isinstance(args, list):

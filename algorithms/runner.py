@@ -164,7 +164,7 @@ class AlgorithmRunner:
             message = worker.receive(deadline, seconds)
             if "call" not in message:
                 return message
-            method, args, kwargs = check_call(message, api is not None)
+            method, args, kwargs = check_call(message)
             calls += 1
             if calls > self.limits.api_calls or api is None:
                 worker.send({"abort": True})

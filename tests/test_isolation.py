@@ -28,6 +28,7 @@ from algorithms.directory import add_algorithm
 from algorithms.errors import AlgorithmStopped
 from algorithms.isolation import Mode, sandbox_command
 from algorithms.models import AlgorithmCreate
+from algorithms.protocol import ProtocolError, check_call, to_expression, to_value
 from algorithms.runner import AlgorithmRunner, IsolationUnavailable, Limits
 from cli import main
 from signal_ext.bootstrap import App, bootstrap
@@ -330,3 +331,30 @@ def test_demo_without_bubblewrap_runs_its_algorithms_unisolated_and_says_so(tmp_
         demo.wait(timeout=30)
     banner = log.read_text()
     assert "ВНИМАНИЕ" in banner and "apt-get install bubblewrap" in banner
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {},
+        {"done": {"словарь": 1}},
+        {"done": ["x" * 70_000]},
+        {"failed": ["не текст"]},
+        {"refused": "не словарь"},
+        {"value": "не словарь"},
+        {"value": {"text": 42}},
+        {"value": {"text": "42", "value": ["список"]}},
+    ],
+)
+def test_the_host_refuses_what_the_protocol_does_not_allow(message: dict[str, Any]) -> None:
+    with pytest.raises(ProtocolError):
+        to_value(message, Limits()) if "value" not in message else to_expression(message)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [{"call": 1}, {"call": "persons", "args": "x"}, {"call": "persons", "kwargs": {"1": 1, 2: 2}}, {"call": "x" * 65}],
+)
+def test_an_api_call_of_the_wrong_shape_is_refused(call: dict[Any, Any]) -> None:
+    with pytest.raises(ProtocolError):
+        check_call(call)
