@@ -3,21 +3,24 @@ request, so every run starts from the same clean state and nothing one run chang
 
 Started by the host (:mod:`algorithms.runner`) inside bubblewrap, or as a plain process where the administrator
 allowed that, with ``--memory-mb N``. It reads a request line from stdin (``kind`` ``run`` or ``expression``),
-compiles an algorithm here (the compiled code is cached by the hash of its text; compiling runs no designer code),
-forks a child that applies the run's limits and does exactly one thing, passes the child's ``call`` lines to the
-host and the host's answers back, and writes one final line: the child's own, or ``ended`` when the child was
-stopped at the wall-clock limit (``time``), sent too much (``size``) or died (``exit`` with its code). The child is
-killed as soon as its final line arrives. The host's own deadline stays the backstop.
+compiles an algorithm here (the compiled code is cached by the hash of its text; compiling runs no designer code)
+and hands it (marshalled) to a child forked ahead of time, which applies the run's limits, does exactly one thing
+and exits. The template passes the child's ``call`` lines to the host and the host's answers back, and writes one
+final line: the child's own, or ``ended`` when the child was stopped at the wall-clock limit (``time``), sent too
+much (``size``), was aborted by the host (``aborted``) or died (``exit`` with its code). The child is killed once
+its final line is out. The host's own deadline stays the backstop.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import ctypes
 import gc
 import hashlib
 import json
+import marshal
 import os
 import resource
 import select
@@ -25,7 +28,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
 from types import CodeType
 from typing import Any
 
@@ -79,14 +81,21 @@ def _write(fd: int, message: dict[str, Any]) -> None:
 
 
 class Template:
-    """Serves the host's requests one after another, each in a fresh child process."""
+    """Serves the host's requests one after another, each in a fresh child process.
+
+    The child for the next request is forked ahead (right after the previous run's answer went out) and waits
+    for its request on its socket, so the fork is off the path the host waits for.
+    """
 
     def __init__(self) -> None:
         self.host = Lines(0)
         self._compiled: dict[str, CodeType] = {}
+        self._spare: tuple[int, socket.socket] | None = None
+        self._finished: int | None = None  # a run's child that answered: killed once its answer is out
 
     def serve(self) -> None:
         """Answers requests until the host closes the pipe."""
+        self._spawn()
         while True:
             request = self.host.pop()
             if request is None:
@@ -96,19 +105,22 @@ class Template:
                 continue
             if request.get("kind") in ("run", "expression"):  # a late api answer or abort is no request: dropped
                 _write(1, self.handle(request))
+                if self._finished is not None:
+                    _stop(self._finished)
+                    self._finished = None
+                self._spawn()
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         """The final answer to one request."""
         if request.get("kind") == "expression":
-            return self._fork(request, lambda channel: evaluate(request))
-        source = str(request.get("code", ""))
+            return self._dispatch(request)
         try:
-            code = self._compile(source)
+            code = self._compile(str(request.get("code", "")))
         except CodeRefused as error:
             return {"refused": {"line": error.line, "detail": error.detail}}
         except Exception as error:  # e.g. MemoryError or RecursionError on absurd code
             return {"failed": f"код не компилируется: {type(error).__name__}", "traceback": ""}
-        return self._fork(request, lambda channel: run_algorithm(code, source, request, channel))
+        return self._dispatch(request | {"compiled": base64.b64encode(marshal.dumps(code)).decode()})
 
     def _compile(self, source: str) -> CodeType:
         key = hashlib.sha256(source.encode()).hexdigest()
@@ -120,14 +132,24 @@ class Template:
             self._compiled[key] = code
         return code
 
-    def _fork(self, request: dict[str, Any], body: Callable[[Channel], dict[str, Any]]) -> dict[str, Any]:
+    def _spawn(self) -> None:
+        if self._spare is not None:
+            return
         ours, theirs = socket.socketpair()
-        deadline = time.monotonic() + float(request.get("wall_seconds", 5))
         pid = os.fork()
-        if pid == 0:  # the run's own process: it never returns from here
-            _child(theirs, request, body)
+        if pid == 0:  # the next run's own process: it never returns from here
+            _child(theirs)
         theirs.close()
+        self._spare = (pid, ours)
+
+    def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._spawn()
+        assert self._spare is not None
+        (pid, ours), self._spare = self._spare, None
+        deadline = time.monotonic() + float(request.get("wall_seconds", 5))
         try:
+            with contextlib.suppress(OSError):  # a spare that died is reported as the run's crash below
+                ours.sendall(json.dumps(request, ensure_ascii=False).encode() + b"\n")
             return self._relay(pid, ours, deadline)
         finally:
             ours.close()
@@ -139,7 +161,7 @@ class Template:
             while True:
                 while (message := child.pop()) is not None:
                     if "call" not in message:
-                        _stop(pid)
+                        self._finished = pid
                         return message
                     _write(1, message)
                 while (answer := self.host.pop()) is not None:
@@ -177,7 +199,8 @@ def _stop(pid: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def _child(sock: socket.socket, request: dict[str, Any], body: Callable[[Channel], dict[str, Any]]) -> None:
+def _child(sock: socket.socket) -> None:
+    """A run's process: waits for its one request, applies the limits, answers, exits."""
     status = 70
     try:
         fd = sock.fileno()
@@ -186,9 +209,18 @@ def _child(sock: socket.socket, request: dict[str, Any], body: Callable[[Channel
             os.dup2(quiet, standard)  # the host's pipes belong to the template
         os.closerange(3, fd)
         os.closerange(fd + 1, 1024)
-        apply_limits(int(request.get("memory_mb", 256)), int(request.get("cpu_seconds", 5)))
         channel = Channel(sock.makefile("rb"), sock.makefile("wb"))
-        channel.send(body(channel))
+        request = channel.receive()
+        if request is None:  # the template went away before giving it a run
+            status = 0
+            return
+        apply_limits(int(request.get("memory_mb", 256)), int(request.get("cpu_seconds", 5)))
+        if request.get("kind") == "expression":
+            answer = evaluate(request)
+        else:
+            code = marshal.loads(base64.b64decode(request["compiled"]))  # the template's own compilation
+            answer = run_algorithm(code, str(request.get("code", "")), request, channel)
+        channel.send(answer)
         status = 0
     except MemoryError:
         status = 71
