@@ -13,6 +13,7 @@ designers' algorithms unless an administrator allowed running them without this 
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import algorithms
 import processes.errors
+from algorithms.isolation_seccomp import build_filter
 
 SANDBOX_UID = 65534
 LIBRARY = "/sandbox/lib"
@@ -45,6 +47,8 @@ class Isolation:
     mode: Mode
     bwrap: str
     reason: str = ""
+    program: bytes | None = None
+    """The seccomp filter each run's process loads (:mod:`algorithms.isolation_seccomp`); None without libseccomp."""
 
 
 def python_binary() -> str:
@@ -70,7 +74,7 @@ def _worker_mounts() -> list[tuple[Path, str]]:
         (errors.parent / "__init__.py", f"{LIBRARY}/processes/__init__.py"),
         (errors, f"{LIBRARY}/processes/errors.py"),
     ]
-    for name in ("RestrictedPython", "simpleeval"):
+    for name in ("RestrictedPython", "simpleeval"):  # pyseccomp stays outside: the host compiles the filter
         found = _module_file(name)
         mounts.append((found, f"{LIBRARY}/{found.name}"))
     return mounts
@@ -123,20 +127,40 @@ def sandbox_command(bwrap: str, python_arguments: list[str]) -> list[str]:
     return [*command, "--", python, "-I", "-B", *python_arguments]
 
 
-def zygote_command(bwrap: str | None, memory_mb: int) -> list[str]:
-    """The worker's command: inside bwrap, or (``bwrap`` None) as a plain process of the host."""
+def zygote_command(bwrap: str | None, memory_mb: int, program: bytes | None, check: bool = False) -> list[str]:
+    """The worker's command: inside bwrap, or (``bwrap`` None) as a plain process of the host; with ``check`` the
+    template only shows that a run's process can start no other process, and exits."""
     arguments = ["--memory-mb", str(memory_mb)]
+    if program is not None:
+        arguments += ["--seccomp", base64.b64encode(program).decode()]
+    if check:
+        arguments.append("--check")
     if bwrap is None:
         return [sys.executable, "-I", "-B", "-m", "algorithms.zygote", *arguments]
     return sandbox_command(bwrap, ["-c", ZYGOTE_BOOT, *arguments])
 
 
+def _program() -> tuple[bytes | None, str]:
+    try:
+        return build_filter(), ""
+    except (ImportError, OSError, RuntimeError) as error:
+        return None, f"фильтр seccomp не собран: нужна libseccomp ({error})"
+
+
 def probe(bwrap: str) -> str | None:
-    """Starts the sandbox once with an interpreter that imports the worker; None when it works, else why not."""
-    command = sandbox_command(bwrap, ["-c", ZYGOTE_BOOT.replace("main(sys.argv[1:])", "")])
+    """Starts the sandbox once, as the runner will, and checks that a run in it can start no process; None when
+    all works, else why not (one Russian line)."""
+    program, problem = _program()
+    if program is None:
+        return problem
     try:
         done = subprocess.run(
-            command, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_SECONDS, env={}, check=False
+            zygote_command(bwrap, 256, program, check=True),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_SECONDS,
+            env={},
+            check=False,
         )
     except FileNotFoundError:
         return f"программа bubblewrap не найдена ({bwrap})"
@@ -163,6 +187,7 @@ def describe(isolation: Isolation) -> str:
 def decide(bwrap: str, allow_unisolated: bool) -> Isolation:
     """Tries bwrap once: isolated when it starts; otherwise unisolated if the administrator allowed it, else refused."""
     reason = probe(bwrap)
+    program, _ = _program()  # without bubblewrap, unisolated runs still get the filter where libseccomp is
     if reason is None:
-        return Isolation(Mode.ISOLATED, bwrap)
-    return Isolation(Mode.UNISOLATED if allow_unisolated else Mode.REFUSED, bwrap, reason)
+        return Isolation(Mode.ISOLATED, bwrap, program=program)
+    return Isolation(Mode.UNISOLATED if allow_unisolated else Mode.REFUSED, bwrap, reason, program)

@@ -32,10 +32,10 @@ class SandboxProcess:
 
     clock = staticmethod(time.monotonic)
 
-    def __init__(self, bwrap: str | None, memory_mb: int) -> None:
+    def __init__(self, bwrap: str | None, memory_mb: int, program: bytes | None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="signal-algorithm-")
         self._process = subprocess.Popen(
-            zygote_command(bwrap, memory_mb),
+            zygote_command(bwrap, memory_mb, program),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -185,7 +185,7 @@ class AlgorithmRunner:
             worker = self._idle.pop() if self._idle else None
         if worker is None:
             bwrap = isolation.bwrap if isolation.mode is Mode.ISOLATED else None
-            worker = SandboxProcess(bwrap, self.limits.memory_mb)
+            worker = SandboxProcess(bwrap, self.limits.memory_mb, isolation.program)
         with self._lock:
             self._busy.add(worker)
         return worker

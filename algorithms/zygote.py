@@ -33,6 +33,7 @@ from typing import Any
 
 from algorithms.errors import CodeRefused
 from algorithms.guards import preload_modules
+from algorithms.isolation_seccomp import Confinement
 from algorithms.sandbox import compile_algorithm
 from algorithms.worker import Channel, apply_limits, evaluate, run_algorithm
 
@@ -87,8 +88,9 @@ class Template:
     for its request on its socket, so the fork is off the path the host waits for.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, confinement: Confinement | None) -> None:
         self.host = Lines(0)
+        self._confinement = confinement
         self._compiled: dict[str, CodeType] = {}
         self._spare: tuple[int, socket.socket] | None = None
         self._finished: int | None = None  # a run's child that answered: killed once its answer is out
@@ -138,7 +140,7 @@ class Template:
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:  # the next run's own process: it never returns from here
-            _child(theirs)
+            _child(theirs, self._confinement)
         theirs.close()
         self._spare = (pid, ours)
 
@@ -199,7 +201,7 @@ def _stop(pid: int) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-def _child(sock: socket.socket) -> None:
+def _child(sock: socket.socket, confinement: Confinement | None) -> None:
     """A run's process: waits for its one request, applies the limits, answers, exits."""
     status = 70
     try:
@@ -215,6 +217,8 @@ def _child(sock: socket.socket) -> None:
             status = 0
             return
         apply_limits(int(request.get("memory_mb", 256)), int(request.get("cpu_seconds", 5)))
+        if confinement is not None:
+            confinement.apply()  # from here on: no new process, namespace, mount or trace
         if request.get("kind") == "expression":
             answer = evaluate(request)
         else:
@@ -228,6 +232,26 @@ def _child(sock: socket.socket) -> None:
         os._exit(status)
 
 
+def _check(confinement: Confinement | None) -> int:
+    """Whether a run's process is held: it must not be able to start another process (0: held)."""
+    pid = os.fork()
+    if pid == 0:
+        status = 3
+        try:
+            if confinement is not None:
+                confinement.apply()
+            try:
+                os.fork()  # both processes, if it worked, leave with 3
+            except OSError:
+                status = 0
+        finally:
+            os._exit(status)
+    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+        print("процесс запуска может порождать процессы (фильтр seccomp не действует)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _not_dumpable() -> None:
     """No process of the sandbox (same uid) may trace the template or read its memory."""
     with contextlib.suppress(OSError, AttributeError):
@@ -238,7 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     """The template's entry point: preload, lock down, tell the host it is ready, serve."""
     parser = argparse.ArgumentParser(prog="algorithms.zygote")
     parser.add_argument("--memory-mb", type=int, default=256)
+    parser.add_argument("--seccomp", default=None, help="the compiled filter for each run's process, base64")
+    parser.add_argument("--check", action="store_true", help="only show that a run's process is held, then exit")
     options = parser.parse_args(argv)
+    confinement = None if options.seccomp is None else Confinement(base64.b64decode(options.seccomp))
+    if options.check:
+        raise SystemExit(_check(confinement))
     preload_modules()
     import algorithms.expression  # noqa: F401  # code mode's evaluator, loaded once for every child
 
@@ -249,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
             resource.setrlimit(kind, (value, value))
     gc.freeze()  # what is loaded now stays shared with the children instead of being copied on their first GC
     _write(1, {"ready": True})
-    Template().serve()
+    Template(confinement).serve()
 
 
 if __name__ == "__main__":

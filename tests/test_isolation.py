@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from algorithms.api import NoApi
 from algorithms.directory import add_algorithm
-from algorithms.errors import AlgorithmStopped
+from algorithms.errors import AlgorithmFailed, AlgorithmStopped, CodeRefused
 from algorithms.isolation import Mode, sandbox_command
 from algorithms.models import AlgorithmCreate
 from algorithms.protocol import ProtocolError, check_call, to_expression, to_value
@@ -358,3 +358,49 @@ def test_the_host_refuses_what_the_protocol_does_not_allow(message: dict[str, An
 def test_an_api_call_of_the_wrong_shape_is_refused(call: dict[Any, Any]) -> None:
     with pytest.raises(ProtocolError):
         check_call(call)
+
+
+ESCAPE = """
+import functools
+def w():
+    pass
+functools.update_wrapper(w, api.persons, assigned=(), updated=("__globals__",))
+def probe():
+    os = getattr(contextlib, "os")
+    load = getattr(getattr(os, "sys").modules["builtins"], "__import__")
+    found = {"uid": os.getuid(), "environ": dict(os.environ), "pids": [p for p in os.listdir("/proc") if p.isdigit()]}
+    found["project"] = getattr(os, "path").exists(PROJECT)
+    try:
+        os.fork()
+        found["fork"] = "forked"
+    except OSError:
+        found["fork"] = "refused"
+    try:
+        load("socket").create_connection(("127.0.0.1", 5432), 2)
+        found["connect"] = "connected"
+    except OSError:
+        found["connect"] = "refused"
+    return load("json").dumps(found)
+_Результат = probe()
+"""
+
+
+def test_an_escape_from_the_language_layer_is_held_by_the_os_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A known family of language-layer escapes (a function wrapper copying the worker's globals): either the
+    language layer refuses it, or what it reaches is the sandbox: no secret, no host, no root, no fork, no network."""
+    require_isolation()
+    monkeypatch.setenv("SIGNAL_TELEGRAM_TOKEN", FAKE_TOKEN)
+    runner = AlgorithmRunner(Limits(timeout_seconds=3), workers=1)
+    try:
+        try:
+            value = runner.run(ESCAPE.replace("PROJECT", repr(str(PROJECT))), None, None, NoApi())
+        except (AlgorithmFailed, CodeRefused):
+            value = None  # refused by the language layer
+        if value is not None:
+            found = json.loads(str(value))
+            assert found["uid"] == 65534 and set(found["environ"]) <= {"LANG", "PWD"}
+            assert FAKE_TOKEN not in str(value) and found["project"] is False
+            assert found["fork"] == "refused" and found["connect"] == "refused" and len(found["pids"]) <= 2
+        assert runner.run("_Результат = 'жив'", None, None, NoApi()) == "жив"
+    finally:
+        runner.close()
