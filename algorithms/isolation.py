@@ -91,6 +91,8 @@ def sandbox_command(bwrap: str, python_arguments: list[str]) -> list[str]:
     command = [
         bwrap,
         "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",  # no nested user namespace (that would give capabilities back inside it)
         "--uid",
         str(SANDBOX_UID),
         "--gid",
