@@ -404,3 +404,12 @@ def test_an_escape_from_the_language_layer_is_held_by_the_os_layer(monkeypatch: 
         assert runner.run("_Результат = 'жив'", None, None, NoApi()) == "жив"
     finally:
         runner.close()
+
+
+def test_health_says_isolated_where_bubblewrap_starts(database_url: str) -> None:
+    require_isolation()
+    app = bootstrap(Settings(database_url=database_url, algorithm_bwrap="bwrap", algorithms_unisolated=False))
+    try:
+        assert asyncio.run(_health(app))["algorithms"] == "isolated"
+    finally:
+        app.close()
