@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from algorithms.api import HostApi
-from algorithms.errors import AlgorithmError, AlgorithmFailed, AlgorithmStopped, CodeRefused, ExpressionRefused
+from algorithms.errors import AlgorithmError, AlgorithmStopped, ExpressionRefused
 from algorithms.expression import ExpressionValue
 from algorithms.isolation import INSTALL_HINT, Isolation, Mode, decide
 from algorithms.pool import Gone, SandboxProcess
@@ -211,6 +211,3 @@ class AlgorithmRunner:
 
 def _budget(seconds: float, memory_mb: int) -> dict[str, Any]:
     return {"wall_seconds": seconds, "cpu_seconds": max(1, math.ceil(seconds)), "memory_mb": memory_mb}
-
-
-__all__ = ["AlgorithmFailed", "AlgorithmRunner", "CodeRefused", "IsolationUnavailable", "Limits"]
