@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import click
 from sqlalchemy.engine import make_url
 
+from algorithms.isolation import probe
 from signal_ext.commands.algorithms import algorithm_group
 from signal_ext.commands.bots import bot_group
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
@@ -20,6 +22,7 @@ from signal_ext.commands.service import dispatch_command, emulator_command
 from signal_ext.commands.tasks import task_group
 from signal_ext.demo import link_demo_chats, load_demo
 from signal_ext.redaction import install_log_redaction
+from signal_ext.settings import Settings
 
 
 @click.group(cls=SignalGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -57,9 +60,25 @@ def demo(no_serve: bool, host: str, port: int) -> None:
         click.echo("Задан SIGNAL_TELEGRAM_TOKEN: демо работает со встроенным эмулятором, токен не используется.")
         settings = settings.model_copy(update={"telegram_token": None})
     click.echo(f"Сотрудники демо подключены к чатам эмулятора: {', '.join(linked)}")
+    settings = _demo_isolation(settings)
     from signal_ext.run import run_forever
 
     asyncio.run(run_forever(settings, host, port, directory_token=False))
+
+
+def _demo_isolation(settings: Settings) -> Settings:
+    """Without a working bubblewrap the demo still runs its own algorithms: without the OS layer, and says so."""
+    if settings.algorithms_unisolated:
+        return settings
+    reason = probe(shutil.which(settings.algorithm_bwrap) or settings.algorithm_bwrap)
+    if reason is None:
+        return settings
+    click.echo(
+        f"ВНИМАНИЕ: {reason}; демо выполняет свои алгоритмы БЕЗ изоляции ОС. "
+        "Для изоляции установите bubblewrap: apt-get install bubblewrap",
+        err=True,
+    )
+    return settings.model_copy(update={"algorithms_unisolated": True})
 
 
 @main.command("run")

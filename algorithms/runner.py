@@ -1,209 +1,196 @@
-"""The host side of the sandbox: a lazily started pool of worker processes and the wall-clock limit.
+"""The host side of the sandbox: a lazily started pool of sandboxed templates, and the wall-clock limit.
 
-A worker that overran its time is killed; one that died (CPU or memory limit) or hit any other limit is replaced
-by a fresh one on the next run. Nothing starts until the first run.
+Each pool slot is one template process (:mod:`algorithms.zygote`) inside bubblewrap (:mod:`algorithms.isolation`);
+every algorithm run and every code-mode expression runs in a fresh process the template forks. The template stops
+a run at the wall-clock limit itself; the host's own deadline (a second later) is the backstop: a template that
+does not answer by then is killed with everything in its sandbox and replaced on the next run. What arrives from
+the sandbox is checked here (:mod:`algorithms.protocol`) before anything uses it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import select
-import signal
-import subprocess
-import sys
-import tempfile
+import math
+import shutil
 import threading
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from algorithms.api import HostApi
-from algorithms.errors import AlgorithmError, AlgorithmFailed, AlgorithmStopped, CodeRefused
+from algorithms.errors import AlgorithmError, AlgorithmStopped, ExpressionRefused
+from algorithms.expression import ExpressionValue
+from algorithms.isolation import INSTALL_HINT, Isolation, Mode, decide
+from algorithms.pool import Gone, SandboxProcess
+from algorithms.protocol import check_call, final_stop, to_expression, to_value
 from algorithms.values import MAX_RESULT_BYTES, MAX_RESULT_ITEMS, AlgorithmValue, UnusableValue, to_plain
 from processes.errors import ProcessError
 
-START_SECONDS = 15.0
-MAX_MESSAGE_BYTES = 1024 * 1024
-WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+GRACE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What one run may use."""
+    """What one run may use; code-mode expressions have their own shorter time and smaller memory."""
 
     timeout_seconds: float = 5.0
     memory_mb: int = 256
     api_calls: int = 100
     result_bytes: int = MAX_RESULT_BYTES
     result_items: int = MAX_RESULT_ITEMS
+    expression_timeout_seconds: float = 2.0
+    expression_memory_mb: int = 128
 
 
-class _Gone(Exception):
-    """The worker stopped answering: timed out, died, or sent too much."""
+class IsolationUnavailable(AlgorithmError):
+    """Designers' algorithms are refused: the OS layer cannot start here and running without it is not allowed."""
 
-    def __init__(self, stop: AlgorithmStopped) -> None:
-        super().__init__(stop.message)
-        self.stop = stop
-
-
-class _Worker:
-    """One worker process and the bytes it sent that were not read as a message yet."""
-
-    def __init__(self, limits: Limits) -> None:
-        self._limits = limits
-        self._dir = tempfile.TemporaryDirectory(prefix="signal-algorithm-")
-        command = [sys.executable, "-I", "-m", "algorithms.worker", "--memory-mb", str(limits.memory_mb)]
-        self._process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            cwd=self._dir.name,
-            env=dict(WORKER_ENV),
-            close_fds=True,
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"Алгоритмы не выполняются: изоляция недоступна — {reason}; "
+            f"{INSTALL_HINT} или разрешите запуск без изоляции: SIGNAL_ALGORITHMS_UNISOLATED=true"
         )
-        self._buffer = bytearray()
-        try:
-            self.receive(time.monotonic() + START_SECONDS)
-        except _Gone as error:
-            self.kill()
-            raise AlgorithmError("Не удалось запустить процесс для алгоритмов") from error
-
-    @property
-    def alive(self) -> bool:
-        """Whether the process still runs."""
-        return self._process.poll() is None
-
-    def send(self, message: dict[str, Any]) -> None:
-        """Writes one message; a dead worker is reported as a crash."""
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise _Gone(self._death()) from None
-
-    def receive(self, deadline: float) -> dict[str, Any]:
-        """Reads the next message, waiting at most until ``deadline`` (monotonic)."""
-        assert self._process.stdout is not None
-        fd = self._process.stdout.fileno()
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            ready = select.select([fd], [], [], remaining)[0] if remaining > 0 else []
-            if not ready:
-                seconds = f"{self._limits.timeout_seconds:g}"
-                raise _Gone(AlgorithmStopped("time", f"превышено время выполнения ({seconds} с)"))
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise _Gone(self._death())
-            self._buffer += chunk
-            if len(self._buffer) > MAX_MESSAGE_BYTES:
-                raise _Gone(AlgorithmStopped("size", "слишком большой объём данных от алгоритма"))
-        line, _, rest = bytes(self._buffer).partition(b"\n")
-        self._buffer = bytearray(rest)
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def _death(self) -> AlgorithmStopped:
-        try:
-            code = self._process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            code = None
-        if code == -signal.SIGXCPU:
-            seconds = _cpu_seconds(self._limits)
-            return AlgorithmStopped("cpu", f"превышен лимит процессорного времени ({seconds} с)")
-        return AlgorithmStopped(
-            "crash", f"процесс алгоритма аварийно завершился (код {code}); возможно, не хватило памяти"
-        )
-
-    def kill(self) -> None:
-        """Kills the process and removes its working directory."""
-        if self._process.poll() is None:
-            self._process.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._process.wait(timeout=5)
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream is not None:
-                stream.close()
-        self._dir.cleanup()
-
-
-def _cpu_seconds(limits: Limits) -> int:
-    return max(1, int(limits.timeout_seconds + 0.999))
+        self.reason = reason
 
 
 class AlgorithmRunner:
-    """Runs algorithms in a warm pool of ``workers`` processes; thread-safe, blocking (use ``to_thread``)."""
+    """Runs algorithms and expressions in ``workers`` sandboxed templates; thread-safe, blocking (use a thread).
 
-    def __init__(self, limits: Limits | None = None, workers: int = 2) -> None:
+    ``bwrap`` is the bubblewrap program; where it cannot start, algorithms are refused unless ``allow_unisolated``
+    (expressions then run in plain worker processes: never in the service's own process).
+    """
+
+    def __init__(
+        self, limits: Limits | None = None, workers: int = 2, bwrap: str = "bwrap", allow_unisolated: bool = False
+    ) -> None:
         self.limits = limits or Limits()
+        self._bwrap = bwrap
+        self._allow_unisolated = allow_unisolated
+        self._isolation: Isolation | None = None
         self._slots = threading.BoundedSemaphore(max(1, workers))
         self._lock = threading.Lock()
-        self._idle: list[_Worker] = []
-        self._busy: set[_Worker] = set()
+        self._chats: dict[str, tuple[threading.Lock, int]] = {}
+        self._idle: list[SandboxProcess] = []
+        self._busy: set[SandboxProcess] = set()
         self._closed = False
+
+    @property
+    def isolation(self) -> Isolation:
+        """The mode in force, found by trying bubblewrap once (on first use)."""
+        with self._lock:
+            if self._isolation is None:
+                found = shutil.which(self._bwrap) or self._bwrap
+                self._isolation = decide(found, self._allow_unisolated)
+            return self._isolation
 
     def run(self, code: str, performer: dict[str, Any] | None, data: Any, api: HostApi) -> AlgorithmValue:
         """Runs ``code`` with ``_Исполнитель``=``performer`` and ``_ДанныеДляОбработки``=``data``; its result.
 
-        Raises :class:`CodeRefused`, :class:`AlgorithmFailed` (the designer's traceback in ``.traceback``) or
-        :class:`AlgorithmStopped` (a limit hit; the worker is replaced).
+        Raises :class:`IsolationUnavailable`, :class:`CodeRefused`, :class:`AlgorithmFailed` (the designer's
+        traceback in ``.traceback``) or :class:`AlgorithmStopped` (a limit hit).
         """
+        isolation = self.isolation
+        if isolation.mode is Mode.REFUSED:
+            raise IsolationUnavailable(isolation.reason)
         try:
-            request = {"code": code, "performer": to_plain(performer), "data": to_plain(data)}
+            request = {"kind": "run", "code": code, "performer": to_plain(performer), "data": to_plain(data)}
         except UnusableValue as error:
             raise AlgorithmError(f"Данные для алгоритма не передать: {error}") from None
-        request |= {
-            "cpu_seconds": _cpu_seconds(self.limits),
-            "max_bytes": self.limits.result_bytes,
-            "max_items": self.limits.result_items,
-        }
+        limits = self.limits
+        request |= _budget(limits.timeout_seconds, limits.memory_mb)
+        request |= {"max_bytes": limits.result_bytes, "max_items": limits.result_items}
+        message = self._exchange(request, limits.timeout_seconds, api)
+        return to_value(message, limits)
+
+    def evaluate_expression(self, text: str, now: datetime, chat: str | None = None) -> ExpressionValue | None:
+        """Evaluates a code-mode message in a fresh sandboxed process: its value, or None when it is not an
+        expression. Raises :class:`ExpressionRefused` (a limit, a forbidden name, an error) with a Russian reason.
+        One ``chat``'s expressions are evaluated one at a time, so one chat cannot take every worker."""
+        limits = self.limits
+        request = {"kind": "expression", "text": text, "now": now.isoformat()}
+        request |= _budget(limits.expression_timeout_seconds, limits.expression_memory_mb)
+        with self._chat_turn(chat):
+            try:
+                message = self._exchange(request, limits.expression_timeout_seconds, None)
+            except AlgorithmStopped as stop:
+                raise ExpressionRefused(f"Выражение не вычислено: {stop.detail}") from None
+        return to_expression(message)
+
+    @contextlib.contextmanager
+    def _chat_turn(self, chat: str | None) -> Iterator[None]:
+        if chat is None:
+            yield
+            return
+        with self._lock:
+            lock, users = self._chats.get(chat, (threading.Lock(), 0))
+            self._chats[chat] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._chats[chat]
+                if users == 1:
+                    del self._chats[chat]
+                else:
+                    self._chats[chat] = (lock, users - 1)
+
+    def _exchange(self, request: dict[str, Any], seconds: float, api: HostApi | None) -> dict[str, Any]:
+        """Sends one request and answers its api calls; the final message (checked by the caller)."""
         with self._slots:
             worker = self._take()
             healthy = False
             try:
-                value, healthy = self._exchange(worker, request, api)
-                return value
-            except (AlgorithmFailed, CodeRefused):
+                message = self._converse(worker, request, seconds, api)
+                healthy = True
+                final_stop(message, seconds, int(request["memory_mb"]))  # a run ended at a limit: the template is fine
+                return message
+            except Gone as gone:
+                raise gone.stop from None
+            except AlgorithmStopped:  # too many api calls: the template stopped that run and serves the next
                 healthy = True
                 raise
             finally:
                 self._give_back(worker, healthy)
 
-    def _exchange(self, worker: _Worker, request: dict[str, Any], api: HostApi) -> tuple[AlgorithmValue, bool]:
-        deadline = time.monotonic() + self.limits.timeout_seconds
+    def _converse(
+        self, worker: SandboxProcess, request: dict[str, Any], seconds: float, api: HostApi | None
+    ) -> dict[str, Any]:
+        deadline = worker.clock() + seconds + GRACE_SECONDS
         calls = 0
-        try:
-            worker.send(request)
-            while True:
-                message = worker.receive(deadline)
-                if "call" not in message:
-                    return _outcome(message, self.limits), True
-                calls += 1
-                if calls > self.limits.api_calls:
-                    raise AlgorithmStopped("api", f"больше {self.limits.api_calls} вызовов api за один запуск")
-                try:
-                    answer = {"result": api.call(str(message["call"]), message["args"], message["kwargs"])}
-                except ProcessError as error:
-                    answer = {"error": error.message}
-                worker.send(answer)
-        except _Gone as gone:
-            raise gone.stop from None
+        worker.send(request)
+        while True:
+            message = worker.receive(deadline, seconds)
+            if "call" not in message:
+                return message
+            method, args, kwargs = check_call(message)
+            calls += 1
+            if calls > self.limits.api_calls or api is None:
+                worker.send({"abort": True})
+                while "ended" not in worker.receive(deadline, seconds):
+                    pass  # the template's «ended: aborted» comes after whatever the child sent before it
+                raise AlgorithmStopped("api", f"больше {self.limits.api_calls} вызовов api за один запуск")
+            try:
+                answer = {"result": to_plain(api.call(method, args, kwargs))}
+            except ProcessError as error:
+                answer = {"error": error.message}
+            worker.send(answer)
 
-    def _take(self) -> _Worker:
+    def _take(self) -> SandboxProcess:
+        isolation = self.isolation
         with self._lock:
             if self._closed:
                 raise AlgorithmError("Выполнение алгоритмов остановлено")
             worker = self._idle.pop() if self._idle else None
         if worker is None:
-            worker = _Worker(self.limits)
+            bwrap = isolation.bwrap if isolation.mode is Mode.ISOLATED else None
+            worker = SandboxProcess(bwrap, self.limits.memory_mb, isolation.program)
         with self._lock:
             self._busy.add(worker)
         return worker
 
-    def _give_back(self, worker: _Worker, healthy: bool) -> None:
+    def _give_back(self, worker: SandboxProcess, healthy: bool) -> None:
         with self._lock:
             self._busy.discard(worker)
             keep = healthy and not self._closed and worker.alive
@@ -222,15 +209,5 @@ class AlgorithmRunner:
             worker.kill()
 
 
-def _outcome(message: dict[str, Any], limits: Limits) -> AlgorithmValue:
-    if "done" in message:
-        value: AlgorithmValue = message["done"]
-        return value
-    if "failed" in message:
-        raise AlgorithmFailed(str(message["failed"]), str(message.get("traceback", "")))
-    if "refused" in message:
-        refused = message["refused"]
-        raise CodeRefused(refused.get("line"), str(refused.get("detail", "")))
-    if message.get("stopped") == "memory":
-        raise AlgorithmStopped("memory", f"превышен лимит памяти ({limits.memory_mb} МБ)")
-    raise AlgorithmError("Непонятный ответ процесса алгоритма")
+def _budget(seconds: float, memory_mb: int) -> dict[str, Any]:
+    return {"wall_seconds": seconds, "cpu_seconds": max(1, math.ceil(seconds)), "memory_mb": memory_mb}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlmodel import Session
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from algorithms.api import DatabaseApi, person_dict
 from algorithms.directory import find_algorithm, telegram_algorithm_named
 from algorithms.errors import AlgorithmFailed, AlgorithmStopped, CodeRefused
+from algorithms.expression import ExpressionValue
 from algorithms.models import Algorithm
 from algorithms.runner import AlgorithmRunner
 from algorithms.values import AlgorithmValue
@@ -59,6 +60,10 @@ class AlgorithmService:
             performer = self._performer(session, performer_id)
         value = self._run(algorithm, performer, performer_id, data, bot)
         return "" if value is None else value
+
+    def evaluate(self, text: str, now: datetime, chat: str | None = None) -> ExpressionValue | None:
+        """Code mode: ``text`` evaluated in the sandbox (see :meth:`AlgorithmRunner.evaluate_expression`)."""
+        return self.runner.evaluate_expression(text, now, chat)
 
     def close(self) -> None:
         """Stops the runner's worker processes."""

@@ -1,29 +1,26 @@
-"""The run side of the sandbox: a worker process that executes algorithms under OS limits.
+"""One run inside the sandbox: the code a fresh process forked by :mod:`algorithms.zygote` executes, then exits.
 
-Started by the host (:mod:`algorithms.runner`) as ``python -I -m algorithms.worker --memory-mb N`` with an empty
-environment and an empty working directory. It talks JSON lines over stdin/stdout: a ``run`` request in, then any
-number of ``call`` requests out (each answered by the host, which alone touches the database), then one final
-answer: ``done``, ``failed``, ``stopped`` or ``refused``.
+The process talks JSON lines with the template over a socket: any number of ``call`` requests out (the template
+passes them to the host, which alone touches the database, and passes the answer back), then one final answer:
+``done``, ``failed``, ``stopped`` or ``refused`` for an algorithm; ``value`` or ``declined`` for an expression.
+Nothing here imports the service: only the standard library, RestrictedPython, simpleeval and this package.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import hashlib
 import json
-import math
 import resource
-import sys
+from datetime import datetime
 from types import CodeType, TracebackType
 from typing import IO, Any
 
-from algorithms.errors import CodeRefused
-from algorithms.guards import algorithm_globals, preload_modules
-from algorithms.sandbox import DATA, FILENAME, PERFORMER, RESULT, compile_algorithm
+from algorithms.errors import ExpressionRefused
+from algorithms.expression import evaluate_expression
+from algorithms.guards import algorithm_globals
+from algorithms.sandbox import DATA, FILENAME, PERFORMER, RESULT
 from algorithms.values import UnusableValue, to_plain, to_result
 
-CACHE_SIZE = 256
 MAX_MESSAGE_CHARS = 500
 
 
@@ -113,56 +110,45 @@ class Api:
         return self._call("records", collection, shared=shared)
 
 
-class Worker:
-    """Runs requests one after another, caching compiled code by the hash of its text."""
+def run_algorithm(code: CodeType, source: str, request: dict[str, Any], channel: Channel) -> dict[str, Any]:
+    """Runs one compiled algorithm in this (fresh) process and returns the final answer for the host."""
+    names = algorithm_globals()
+    performer, data = request.get("performer"), request.get("data")
+    api = Api(channel)
+    names.update({PERFORMER: performer, "performer": performer, DATA: data, "data": data})
+    names.update({RESULT: None, "result": None, "api": api, "ApiError": ApiError, "ОшибкаApi": ApiError})
+    try:
+        exec(code, names)
+        value = names.get(RESULT)
+        if value is None:
+            value = names.get("result")
+        return {"done": to_result(value, request.get("max_bytes", 65536), request.get("max_items", 100))}
+    except MemoryError:
+        return {"stopped": "memory"}
+    except UnusableValue as error:
+        return {"failed": str(error), "traceback": ""}
+    except BaseException as error:
+        text = _short(f"{type(error).__name__}: {error}")
+        return {"failed": text, "traceback": designer_traceback(error, source)}
 
-    def __init__(self, channel: Channel) -> None:
-        self._channel = channel
-        self._compiled: dict[str, CodeType] = {}
 
-    def serve(self) -> None:
-        """Answers run requests until the host closes the pipe."""
-        while (request := self._channel.receive()) is not None:
-            self._channel.send(self.run(request))
-
-    def _compile(self, source: str) -> CodeType:
-        key = hashlib.sha256(source.encode()).hexdigest()
-        code = self._compiled.get(key)
-        if code is None:
-            code = compile_algorithm(source)
-            if len(self._compiled) >= CACHE_SIZE:
-                self._compiled.pop(next(iter(self._compiled)))
-            self._compiled[key] = code
-        return code
-
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Runs one algorithm and returns the final answer for the host."""
-        source: str = request["code"]
-        try:
-            code = self._compile(source)
-        except CodeRefused as error:
-            return {"refused": {"line": error.line, "detail": error.detail}}
-        except Exception as error:  # e.g. MemoryError or RecursionError on absurd code
-            return {"failed": _short(f"код не компилируется: {type(error).__name__}: {error}"), "traceback": ""}
-        names = algorithm_globals()
-        performer, data = request.get("performer"), request.get("data")
-        api = Api(self._channel)
-        names.update({PERFORMER: performer, "performer": performer, DATA: data, "data": data})
-        names.update({RESULT: None, "result": None, "api": api, "ApiError": ApiError, "ОшибкаApi": ApiError})
-        _allow_cpu(int(request.get("cpu_seconds", 5)))
-        try:
-            exec(code, names)
-            value = names.get(RESULT)
-            if value is None:
-                value = names.get("result")
-            return {"done": to_result(value, request.get("max_bytes", 65536), request.get("max_items", 100))}
-        except MemoryError:
-            return {"stopped": "memory"}
-        except UnusableValue as error:
-            return {"failed": str(error), "traceback": ""}
-        except BaseException as error:
-            text = _short(f"{type(error).__name__}: {error}")
-            return {"failed": text, "traceback": designer_traceback(error, source)}
+def evaluate(request: dict[str, Any]) -> dict[str, Any]:
+    """Evaluates one code-mode expression in this (fresh) process: ``value`` (None: not an expression) or
+    ``declined`` with the Russian reason."""
+    try:
+        found = evaluate_expression(str(request["text"]), datetime.fromisoformat(str(request["now"])))
+    except ExpressionRefused as error:
+        return {"declined": _short(error.message)}
+    except MemoryError:
+        return {"stopped": "memory"}
+    except Exception as error:  # the evaluator's own failure on absurd input: refused, never shown as a repr
+        return {"declined": f"Выражение не вычисляется ({type(error).__name__})"}
+    if found is None:
+        return {"value": None}
+    value = found.value if isinstance(found.value, str | int | float | bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        value = None  # the text says it; a huge number needs not cross the pipe twice
+    return {"value": {"text": _short(found.text), "value": value}}
 
 
 def _short(text: str) -> str:
@@ -185,43 +171,18 @@ def designer_traceback(error: BaseException, source: str) -> str:
     return "\n".join(shown)
 
 
-def _set_limit(kind: int, value: int) -> None:
+def _set_limit(kind: int, soft: int, hard: int | None = None) -> None:
     # not permitted here (e.g. a lower hard limit already): the other limits still hold
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(kind, (value, value))
+        resource.setrlimit(kind, (soft, soft if hard is None else hard))
 
 
-def apply_limits(memory_mb: int) -> None:
-    """Memory, files, processes and core dumps of the worker, set once and for good (hard limits too)."""
+def apply_limits(memory_mb: int, cpu_seconds: int) -> None:
+    """The limits of one run's process, set for good (hard limits too): memory, processor time (SIGXCPU at the
+    soft limit, SIGKILL a second later), no files written, no processes, no core dumps, few descriptors."""
     _set_limit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
+    _set_limit(resource.RLIMIT_CPU, max(1, cpu_seconds), max(1, cpu_seconds) + 1)
     _set_limit(resource.RLIMIT_CORE, 0)
     _set_limit(resource.RLIMIT_FSIZE, 0)
     _set_limit(resource.RLIMIT_NPROC, 0)
     _set_limit(resource.RLIMIT_NOFILE, 16)  # room for the standard library's own lazy imports (read-only)
-
-
-def _allow_cpu(seconds: int) -> None:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = math.ceil(usage.ru_utime + usage.ru_stime)
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = used + max(1, seconds)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """The worker's entry point: preload the allowed modules, lock the process down, serve the host."""
-    parser = argparse.ArgumentParser(prog="algorithms.worker")
-    parser.add_argument("--memory-mb", type=int, default=256)
-    options = parser.parse_args(argv)
-    preload_modules()
-    channel = Channel(sys.stdin.buffer, sys.stdout.buffer)
-    sys.stdout = sys.stderr  # nothing but the protocol goes to the host's pipe
-    apply_limits(options.memory_mb)
-    channel.send({"ready": True})
-    Worker(channel).serve()
-
-
-if __name__ == "__main__":
-    main()

@@ -86,7 +86,9 @@ def bootstrap(
         open_session, channels, policy, settings.dispatch_lease_seconds, clock=clock, bot_channels=bot_channels
     )
     limits = Limits(timeout_seconds=settings.algorithm_timeout_seconds, memory_mb=settings.algorithm_memory_mb)
-    runner = AlgorithmRunner(limits, workers=settings.algorithm_workers)  # starts its workers on the first run
+    runner = AlgorithmRunner(  # tries bubblewrap and starts its workers on the first run
+        limits, settings.algorithm_workers, settings.algorithm_bwrap, settings.algorithms_unisolated
+    )
     algorithms = AlgorithmService(open_session, processes, runner, settings.zone)
     return App(
         settings,

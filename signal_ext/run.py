@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import uvicorn
 from pydantic import SecretStr
 
+from algorithms.isolation import Mode, describe
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner, TokenRefused
@@ -163,9 +164,13 @@ async def run_forever(
     running = await start_service(settings, host, port, directory_token)
     scheduler = build_scheduler(running.app)
     scheduler.start()
+    isolation = await asyncio.to_thread(lambda: running.app.algorithms.runner.isolation)
     print(f"Signal работает: {running.url}", flush=True)
+    if isolation.mode is not Mode.ISOLATED:
+        log.warning("Алгоритмы: %s", describe(isolation))
     if running.emulator is not None:
         print(f"Telegram — встроенный эмулятор; чат в браузере: {running.url}/emulator", flush=True)
+    print(f"Алгоритмы: {describe(isolation)}", flush=True)
     if ready is not None:
         ready.set()
     try:

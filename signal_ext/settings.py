@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     algorithm_workers: int = Field(default=2, ge=1, le=64)
     """How many algorithms may run at once (worker processes, started on the first run)."""
 
+    algorithms_unisolated: bool = Field(
+        default=False,
+        description="Выполнять алгоритмы проектировщиков без изоляции ОС, если bubblewrap здесь не запускается "
+        "(без этой настройки они на такой машине отклоняются). Только для машины, где все проектировщики доверенные.",
+    )
+    """Выполнять алгоритмы без изоляции ОС (bubblewrap), когда она недоступна; иначе они отклоняются."""
+    algorithm_bwrap: str = Field(
+        default="bwrap", description="Программа bubblewrap, в которой выполняются алгоритмы (имя или путь)."
+    )
+    """Программа bubblewrap (имя в PATH или путь), в которой выполняются алгоритмы и выражения."""
+
     auth_requests_per_hour: int = Field(default=3, ge=1, le=1000)
     """How many authorization requests one chat may send one bot per hour (the responsible is not flooded)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
+from algorithms.isolation import probe
 from cli import main
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.settings import Settings, normalise_database_url
@@ -114,3 +116,39 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
         return runner.invoke(main, list(args), env={"SIGNAL_DATABASE_URL": database_url}, catch_exceptions=False)
 
     return run
+
+
+ISOLATION_HELP = (
+    "Isolation tests skipped: bubblewrap cannot start here ({reason}). Install it (apt-get install bubblewrap) on a "
+    "kernel that allows user namespaces; set SIGNAL_REQUIRE_ISOLATION=1 to make this an error. The rest of the suite "
+    "runs algorithms unisolated meanwhile."
+)
+
+
+@functools.cache
+def isolation_problem() -> str | None:
+    """Why bubblewrap cannot start here (tried once per session), or None when it can."""
+    bwrap = os.environ.get("SIGNAL_ALGORITHM_BWRAP", "bwrap")
+    return probe(shutil.which(bwrap) or bwrap)
+
+
+def require_isolation() -> None:
+    """Skips the calling test where bubblewrap cannot start (fails instead under SIGNAL_REQUIRE_ISOLATION=1)."""
+    problem = isolation_problem()
+    if problem is not None:
+        message = ISOLATION_HELP.format(reason=problem)
+        if os.environ.get("SIGNAL_REQUIRE_ISOLATION") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _algorithms_where_bubblewrap_cannot_start() -> Iterator[None]:
+    """Without a working bubblewrap (and not required), the suite's algorithms run unisolated; the isolation tests
+    skip with :data:`ISOLATION_HELP`."""
+    if isolation_problem() is None or os.environ.get("SIGNAL_REQUIRE_ISOLATION") == "1":
+        yield
+        return
+    os.environ["SIGNAL_ALGORITHMS_UNISOLATED"] = "true"
+    yield
+    os.environ.pop("SIGNAL_ALGORITHMS_UNISOLATED", None)

@@ -230,3 +230,59 @@ def test_security_through_the_bot_each_followed_by_an_answer_to_another_chat(dem
         assert (await petrova.say("3*3")).text == "9"
 
     run_bot(demo, story)
+
+
+HOSTILE = [
+    "'%03000000000d' % 1",
+    "'%09000000000d' % 1",
+    "9**9**9",
+    "1<<10**9",
+    "'x'*10**9",
+    "Лев(Число, 200)",
+    "-" * 400 + "1",
+    "(" * 90 + "1" + ")" * 90,
+    "10**10**10",
+    "'%.999999999f' % 1.0",
+    "'ab' * 99999999",
+    "Макс(9**99999, 1)",
+    "СтрДлина('x' * 10**8)",
+    "ВРег('я' * 10**9)",
+    "2**2**2**2**2",
+    "1 << 10**10",
+    "'%s' % ('x' * 10**9)",
+    "999999999999 * 'x'",
+    "Прав('x', 10**18)",
+    "Окр(1e308 * 10, 2)",
+]
+
+
+def _peak_rss_kb() -> int:
+    """The most memory this process (the service with its bots) ever held: VmHWM."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def test_hostile_expressions_of_one_chat_leave_another_chat_answered_and_the_service_small(demo: str) -> None:
+    async def story(running: Running, chat: Callable[[str, str], BotChat]) -> None:
+        with running.app.open_session() as session:
+            update_bot(session, find_bot(session, "guard"), allow_code=True)
+            session.commit()
+        petrova, ivanov = chat("guard", "Петрова"), chat("guard", "Иванов")
+        assert (await ivanov.say("1+1")).text == "2"
+        peak_before, before = _peak_rss_kb(), len(petrova.seen())
+        assert running.emulator is not None and len(HOSTILE) == 20
+        for text in HOSTILE:  # all at once: the bot works through them one at a time
+            running.emulator.push_user_message(petrova.chat_id, text, bot=petrova.bot_id)
+        started = time.monotonic()
+        assert (await ivanov.say("7*6")).text == "42"
+        assert time.monotonic() - started < 1
+        deadline = time.monotonic() + 90
+        while len(petrova.seen()) < before + len(HOSTILE):
+            assert time.monotonic() < deadline, [m.text for m in petrova.seen()[before:]]
+            await asyncio.sleep(0.05)
+        replies = [message.text or "" for message in petrova.seen()[before:]]
+        assert len(replies) == len(HOSTILE) and all(replies) and not any("Traceback" in r for r in replies)
+        assert _peak_rss_kb() - peak_before < 100 * 1024
+        assert (await petrova.say("3*3")).text == "9"
+
+    run_bot(demo, story)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from algorithms.errors import ExpressionRefused
-from algorithms.expression import evaluate_expression
+from algorithms.expression import looks_like_expression
 from keywords.dialog import AlgorithmValue, ChoiceState, Outcome, format_value
 from keywords.engine import KeywordEngine
 from keywords.errors import KeywordError
@@ -153,12 +153,16 @@ class KeywordChat:
         return [BotReply(self.texts.get("unknown_request"))]  # the task menu's commands are the system bot's
 
     def _code_mode(self, text: str) -> list[BotReply] | None:
-        try:
-            value = evaluate_expression(text, datetime.now(self.app.settings.zone))
-        except ExpressionRefused as error:
-            return [BotReply(self.texts.get("expression_refused", value=text.strip(), reason=error.message))]
-        if value is not None:
-            return [BotReply(html.escape(value.text))]
+        if looks_like_expression(text):  # evaluated in the sandbox, never here; one at a time per chat
+            try:
+                now = datetime.now(self.app.settings.zone)
+                value = self.app.algorithms.evaluate(text, now, f"{self.name}:{self.chat_id}")
+            except ExpressionRefused as error:
+                return [BotReply(self.texts.get("expression_refused", value=text.strip(), reason=error.message))]
+            except ProcessError as error:
+                return [BotReply(self._failure_text(error))]
+            if value is not None:
+                return [BotReply(html.escape(value.text))]
         try:
             result = self.app.algorithms.run_telegram(text, self.performer_id, bot=self.name)
         except ProcessError as error:

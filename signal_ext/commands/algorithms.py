@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from algorithms.directory import add_algorithm, find_algorithm, list_algorithms, name_key, update_algorithm
 from algorithms.errors import AlgorithmError
+from algorithms.isolation import Mode, describe
 from algorithms.models import Algorithm, AlgorithmCreate, AlgorithmPublic
 from algorithms.values import result_lines
 from keywords.models import Keyword
@@ -139,7 +140,10 @@ def run(ref: str, performer: str | None, data_text: str | None, as_json: bool) -
     if performer is not None:
         with reading() as session:
             performer_id = find_person(session, performer).id
+    runner = current_app().algorithms.runner
     value = current_app().algorithms.run(ref, performer_id, data)
+    if runner.isolation.mode is Mode.UNISOLATED:
+        click.echo(f"Внимание: алгоритмы {describe(runner.isolation)}", err=True)
     if as_json:
         click.echo(json.dumps(value, ensure_ascii=False))
     else:

@@ -38,11 +38,13 @@ def create_http_app(app: App, emulator: EmulatorState | None = None, runner: Bot
 
     @api.get("/health")
     def health() -> dict[str, Any]:
-        """Whether the service and its database answer, and which bots are stopped and why."""
+        """Whether the service and its database answer; which bots are stopped and why; how algorithms run:
+        ``isolated`` (bubblewrap), ``unisolated`` (allowed by the administrator) or ``refused``."""
         with app.read_session() as session:
             session.connection().execute(text("select 1"))
             stopped = {row.bot: describe(row.state, row.since, app.settings.zone) for row in stopped_bots(session)}
-        return {"status": "ok", "emulator": emulator is not None, "bots_stopped": stopped}
+        mode = app.algorithms.runner.isolation.mode
+        return {"status": "ok", "emulator": emulator is not None, "algorithms": mode.value, "bots_stopped": stopped}
 
     if emulator is not None:
         api.include_router(emulator_page_router(app, emulator, EMULATOR_PREFIX))  # the chat page /emulator
