@@ -12,6 +12,7 @@ from signal_ext.commands.bots import bot_group
 from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
 from signal_ext.commands.keywords import keywords_group
 from signal_ext.commands.messages import inbox_group, message_group, rule_command
+from signal_ext.commands.params import PORT
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
 from signal_ext.commands.registrations import registration_group
@@ -38,7 +39,7 @@ def init() -> None:
 @main.command("demo")
 @click.option("--no-serve", is_flag=True, help="Только загрузить демо-данные, не запуская сервис.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 def demo(no_serve: bool, host: str, port: int) -> None:
     """Загрузить демо-компанию и запустить сервис на встроенном эмуляторе Telegram."""
     with writing() as session:
@@ -62,7 +63,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
 
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 def run(host: str, port: int) -> None:
     """Запустить сервис: боты, планировщик, рассылка и HTTP в одном процессе (Ctrl-C — остановить)."""
     from signal_ext.run import run_forever

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from signal_ext.database_url import check_database_url
+
 DEFAULT_DATABASE_URL = "sqlite:///signal.db"
 
 
@@ -76,7 +78,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _usable_driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+        return check_database_url(normalise_database_url(value))
 
     @field_validator("telegram_webhook_secret")
     @classmethod

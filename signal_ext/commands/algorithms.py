@@ -16,11 +16,10 @@ from keywords.models import Keyword
 from processes.persons import find_person
 from signal_ext.bots.models import Bot
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import INPUT_FILE
 
 code_option = click.option("--code", default=None, help="Код алгоритма (Python).")
-file_option = click.option(
-    "--file", "code_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Файл с кодом."
-)
+file_option = click.option("--file", "code_file", type=INPUT_FILE, help="Файл с кодом.")
 
 
 @click.group("algorithm")

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from processes.errors import ProcessError
 from processes.validation import describe_error, describe_validation
 from signal_ext.bootstrap import App, bootstrap
+from signal_ext.commands.usage import usage_problem
 from signal_ext.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,8 +53,17 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        name = "SIGNAL_" + str(first["loc"][0]).upper() if first["loc"] else "SIGNAL_*"
+        name = _setting_name(str(first["loc"][0])) if first["loc"] else "SIGNAL_*"
         raise click.ClickException(f"Настройка {name}: {describe_error(first)}") from error
+
+
+DATABASE_SETTING = "SIGNAL_DATABASE_URL"
+
+
+def _setting_name(field: str) -> str:
+    """The environment variable of settings field (or alias) ``field``."""
+    upper = field.upper()
+    return upper if upper.startswith("SIGNAL_") else "SIGNAL_" + upper
 
 
 def current_app(adjust: Callable[[Settings], Settings] | None = None) -> App:
@@ -76,12 +86,29 @@ def writing() -> Iterator[Session]:
         session.commit()
 
 
+class UsageRefusal(click.ClickException):
+    """A command called wrongly (an unknown option, a value of the wrong kind): one line, click's exit code 2."""
+
+    exit_code = 2
+
+
 class SignalGroup(click.Group):
-    """A click group that turns the core's errors into one line on stderr and exit code 1."""
+    """A click group that turns the core's errors into one line on stderr and exit code 1, and mistakes in
+    calling a command into one Russian line and exit code 2."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise _usage_error(error) from error
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _usage_error(error) from error
         except ProcessError as error:
             raise click.ClickException(error.message) from error
         except ValidationError as error:
@@ -89,7 +116,13 @@ class SignalGroup(click.Group):
         except OperationalError as error:
             url = make_url(load_settings().database_url).render_as_string(hide_password=True)
             reason = " ".join(str(error.orig).split())
-            raise click.ClickException(f"База данных {url} недоступна: {reason}") from error
+            raise click.ClickException(f"База данных {url} ({DATABASE_SETTING}) недоступна: {reason}") from error
+
+
+def _usage_error(error: click.UsageError) -> click.ClickException:
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):
+        return error  # a group called alone prints its help, as it should
+    return UsageRefusal(usage_problem(error))
 
 
 def local_time(moment: datetime | None) -> str:

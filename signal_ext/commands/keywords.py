@@ -14,6 +14,7 @@ from keywords.matching import normalise
 from keywords.store import export_yaml, load_tree, render_tree, replace_tree
 from signal_ext.bots.directory import find_bot
 from signal_ext.commands.common import reading, writing
+from signal_ext.commands.params import FILE_PATH
 
 
 @click.group("keywords")
@@ -33,7 +34,7 @@ def _algorithm_names(session: Session) -> AlgorithmExists:
 
 @keywords_group.command("load")
 @click.argument("bot_ref", metavar="BOT")
-@click.argument("path", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", metavar="FILE", type=FILE_PATH)
 def load(bot_ref: str, path: Path) -> None:
     """Заменить ключевые слова чат-бота BOT записями из YAML-файла FILE (всё или ничего)."""
     with writing() as session:
@@ -51,7 +52,7 @@ def load(bot_ref: str, path: Path) -> None:
 
 @keywords_group.command("export")
 @click.argument("bot_ref", metavar="BOT")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Файл для записи.")
+@click.option("--output", "-o", type=FILE_PATH, default=None, help="Файл для записи.")
 def export(bot_ref: str, output: Path | None) -> None:
     """Выгрузить ключевые слова чат-бота BOT в YAML (в stdout или в файл --output)."""
     with reading() as session:

@@ -12,6 +12,7 @@ from processes.timeutil import utcnow
 from signal_ext.bots.directory import system_bot
 from signal_ext.bots.invites import create_invite, invite_link
 from signal_ext.commands.common import emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import Choice
 from signal_ext.lifecycle.persons import Change, block_person, delete_person, unblock_person
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
@@ -25,7 +26,7 @@ def person_group() -> None:
 @person_group.command("add")
 @click.argument("full_name")
 @click.option("--short", "short_name", default="", help="Краткое имя (по умолчанию «Фамилия И. О.»).")
-@click.option("--kind", type=click.Choice([k.value for k in PersonKind]), default=PersonKind.USER.value)
+@click.option("--kind", type=Choice([k.value for k in PersonKind]), default=PersonKind.USER.value)
 @click.option("--email", default=None)
 @click.option("--phone", default=None)
 @click.option("--inn", default=None, help="ИНН контрагента.")

@@ -12,6 +12,7 @@ from processes.models import ProcessPublic, ProcessStatus
 from processes.queries import list_processes, show_process
 from processes.services import NewAttachment
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading
+from signal_ext.commands.params import INPUT_FILE, RECORD_ID, Choice
 
 
 @click.group("process")
@@ -23,7 +24,7 @@ def process_group() -> None:
 @click.argument("target")
 @click.option("--author", help="Автор процесса (id или часть имени); без него TARGET — номер созданного процесса.")
 @click.option("--description", default="", help="Описание процесса.")
-@click.option("--attach", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--attach", "files", multiple=True, type=INPUT_FILE)
 @json_option
 def start(target: str, author: str | None, description: str, files: tuple[Path, ...], as_json: bool) -> None:
     """Создать процесс по сценарию TARGET (и запустить, если у сценария нет ручного старта),
@@ -46,7 +47,7 @@ def start(target: str, author: str | None, description: str, files: tuple[Path, 
 
 
 @process_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in ProcessStatus]), default=None)
+@click.option("--status", type=Choice([s.value for s in ProcessStatus]), default=None)
 @json_option
 def list_(status: str | None, as_json: bool) -> None:
     """Список процессов."""
@@ -56,7 +57,7 @@ def list_(status: str | None, as_json: bool) -> None:
 
 
 @process_group.command("show")
-@click.argument("process_id", type=int)
+@click.argument("process_id", type=RECORD_ID)
 @json_option
 def show(process_id: int, as_json: bool) -> None:
     """Процесс с его задачами."""
@@ -66,7 +67,7 @@ def show(process_id: int, as_json: bool) -> None:
 
 
 @process_group.command("cancel")
-@click.argument("process_id", type=int)
+@click.argument("process_id", type=RECORD_ID)
 @click.option("--reason", default="", help="Причина прерывания.")
 def cancel(process_id: int, reason: str) -> None:
     """Прервать процесс; его открытые задачи отменяются."""
