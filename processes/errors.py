@@ -11,11 +11,22 @@ class ProcessError(Exception):
         self.message = message
 
 
+QUOTED_CHARS = 60
+"""How much of what a user typed a message repeats: a megabyte-long name must not become a megabyte-long answer."""
+
+
+def quoted(value: object) -> str:
+    """``value`` as text in «», cut to :data:`QUOTED_CHARS` characters, control characters shown as escapes."""
+    text = str(value)
+    cut = text[:QUOTED_CHARS] + ("…" if len(text) > QUOTED_CHARS else "")
+    return "«" + "".join(char if char.isprintable() else repr(char)[1:-1] for char in cut) + "»"
+
+
 class NotFound(ProcessError):
     """A person, scenario, process or task that the caller named does not exist."""
 
     def __init__(self, kind: str, ref: str) -> None:
-        super().__init__(f"Не найдено: {kind} «{ref}»")
+        super().__init__(f"Не найдено: {kind} {quoted(ref)}")
         self.kind = kind
         self.ref = ref
 
@@ -26,7 +37,7 @@ class AmbiguousReference(ProcessError):
     def __init__(self, kind: str, ref: str, candidates: list[str]) -> None:
         listed = ", ".join(candidates[:10])
         more = f" и ещё {len(candidates) - 10}" if len(candidates) > 10 else ""
-        super().__init__(f"Неоднозначно: {kind} «{ref}» — подходят {listed}{more}; уточните")
+        super().__init__(f"Неоднозначно: {kind} {quoted(ref)} — подходят {listed}{more}; уточните")
         self.kind = kind
         self.ref = ref
         self.candidates = candidates

@@ -13,6 +13,7 @@ from algorithms.errors import AlgorithmError
 from algorithms.models import Algorithm, AlgorithmCreate, AlgorithmPublic
 from algorithms.values import result_lines
 from keywords.models import Keyword
+from processes.json_text import load_json
 from processes.persons import find_person
 from signal_ext.bots.models import Bot
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
@@ -131,9 +132,9 @@ def algorithm_users(session: Session, algorithm: Algorithm) -> list[str]:
 def run(ref: str, performer: str | None, data_text: str | None, as_json: bool) -> None:
     """Выполнить алгоритм и напечатать _Результат (список — по элементу в строке)."""
     try:
-        data = json.loads(data_text) if data_text is not None else None
-    except json.JSONDecodeError as error:
-        raise AlgorithmError(f"--data: неверный JSON ({error.msg}, позиция {error.pos})") from None
+        data = load_json(data_text) if data_text is not None else None
+    except ValueError as error:
+        raise AlgorithmError(f"--data: {error}") from None
     performer_id = None
     if performer is not None:
         with reading() as session:

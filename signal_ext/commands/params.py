@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from processes.errors import quoted
 from processes.ids import MAX_ID, record_id
-from signal_ext.commands.usage import quoted
 
 _FORMAT_WORDS = {"%d": "ДД", "%m": "ММ", "%Y": "ГГГГ", "%y": "ГГ", "%H": "ЧЧ", "%M": "ММ", "%S": "СС"}
 

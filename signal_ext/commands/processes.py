@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from processes.errors import ProcessError
+from processes.errors import NotFound, ProcessError
+from processes.ids import is_decimal, record_id
 from processes.models import ProcessPublic, ProcessStatus
 from processes.queries import list_processes, show_process
 from processes.services import NewAttachment
@@ -33,8 +34,11 @@ def start(target: str, author: str | None, description: str, files: tuple[Path, 
     if author is not None:
         attachments = [_attachment(path) for path in files]
         process = service.start_process(target, author, description, attachments)
-    elif target.isdigit():
-        process = service.start_created(int(target))
+    elif is_decimal(target):
+        number = record_id(target)
+        if number is None:
+            raise NotFound("процесс", target)
+        process = service.start_created(number)
     else:
         raise ProcessError("Укажите --author, чтобы создать процесс по сценарию, или номер созданного процесса")
     assert process.id is not None

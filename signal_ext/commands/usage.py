@@ -6,18 +6,9 @@ import re
 
 import click
 
-QUOTED_CHARS = 60
-"""How much of a refused value a message quotes: a megabyte-long argument must not become a megabyte-long line."""
+from processes.errors import quoted
 
 _EXTRA_ARGUMENTS = re.compile(r"\((?P<args>.*)\)")
-
-
-def quoted(value: object) -> str:
-    """``value`` in «», cut to :data:`QUOTED_CHARS` characters and with control characters shown as escapes."""
-    text = str(value)
-    cut = text[:QUOTED_CHARS] + ("…" if len(text) > QUOTED_CHARS else "")
-    shown = "".join(char if char.isprintable() else repr(char)[1:-1] for char in cut)
-    return f"«{shown}»"
 
 
 def usage_problem(error: click.UsageError) -> str:

@@ -1,0 +1,105 @@
+"""The values no table can hold, refused the same way on SQLite and PostgreSQL before a statement is sent.
+
+PostgreSQL refuses a NUL character in text (SQLite would store it) and a number past its 32-bit ``integer``
+(SQLite only past 2^63); both used to surface as tracebacks from deep inside the driver. Every text and number
+that reaches the database passes here — whether it came from a command, a chat, a file or an algorithm — so
+this is the one place that refuses them, with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from processes.errors import ProcessError
+
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
+"""The range of every integer column (PostgreSQL's ``integer``)."""
+NUL_MESSAGE = "Текст содержит нулевой символ (\\0 — NUL): такой текст не сохраняется, уберите этот символ"
+_DRIVER_JSON = ("Json", "Jsonb")  # psycopg's wrappers of a JSON column's value
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # json.dumps writes NUL as \u0000; «\\u0000» is a backslash
+
+
+class UnstorableValue(ProcessError):
+    """A value no column can hold; ``value`` is what was refused."""
+
+    def __init__(self, message: str, value: object) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+def refuse_unstorable(engine: Engine) -> None:
+    """Makes ``engine`` check every statement's parameters before sending them (see :func:`check_parameters`)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        check_parameters(parameters)
+
+
+def serialise_json(value: Any) -> str:
+    """``value`` as the JSON text a JSON column stores; raises :class:`UnstorableValue` for a text with a NUL
+    inside (as everywhere else) and for NaN and infinities (no JSON: PostgreSQL would refuse them)."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise UnstorableValue("Число NaN или бесконечность не сохраняется: нужно конечное число", value) from None
+    if _ESCAPED_NUL.search(text):
+        raise UnstorableValue(NUL_MESSAGE, value)
+    return text
+
+
+def serialise_json_marking(value: Any) -> str:
+    """As :func:`serialise_json`, for a driver that gets JSON as text (SQLite): SQLAlchemy serialises before the
+    statement check runs and would wrap an error raised here in its StatementError, so a refused value becomes a
+    marker that the check raises for."""
+    try:
+        return serialise_json(value)
+    except UnstorableValue as error:
+        return _RefusedJson(error)
+
+
+class _RefusedJson(str):
+    """Stands for the JSON text of a refused value until :func:`check_parameters` meets it and raises ``error``."""
+
+    error: UnstorableValue
+
+    def __new__(cls, error: UnstorableValue) -> _RefusedJson:
+        refused = super().__new__(cls, "null")
+        refused.error = error
+        return refused
+
+
+def check_parameters(parameters: Any) -> None:
+    """Raises :class:`UnstorableValue` for a text with a NUL character or an integer past the integer columns.
+
+    ``parameters`` is what the driver gets: one row (a mapping or a sequence) or, for executemany, rows of them."""
+    for value in _values(parameters):
+        if isinstance(value, _RefusedJson):
+            raise value.error
+        if type(value).__name__ in _DRIVER_JSON:  # psycopg serialises when it sends: check the value now
+            serialise_json(value.obj)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise UnstorableValue(NUL_MESSAGE, value)
+        elif isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX and not isinstance(value, bool):
+            shown = str(value) if value.bit_length() < 200 else "из многих десятков цифр"
+            raise UnstorableValue(
+                f"Число {shown} вне допустимого диапазона: хранятся целые числа от {INTEGER_MIN} до {INTEGER_MAX}",
+                value,
+            )
+
+
+def _values(parameters: Any) -> Iterator[Any]:
+    rows = parameters.values() if isinstance(parameters, Mapping) else parameters or ()
+    for item in rows:
+        if isinstance(item, Mapping):
+            yield from item.values()
+        elif isinstance(item, list | tuple):
+            yield from item
+        else:
+            yield item
