@@ -9,12 +9,13 @@ from sqlalchemy.engine import make_url
 
 from signal_ext.commands.algorithms import algorithm_group
 from signal_ext.commands.bots import bot_group
-from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
+from signal_ext.commands.common import AppContext, current_app, load_settings, writing
 from signal_ext.commands.keywords import keywords_group
 from signal_ext.commands.messages import inbox_group, message_group, rule_command
 from signal_ext.commands.params import PORT
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
+from signal_ext.commands.refusals import SignalGroup
 from signal_ext.commands.registrations import registration_group
 from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.service import dispatch_command, emulator_command

@@ -22,6 +22,11 @@ def quoted(value: object) -> str:
     return "«" + "".join(char if char.isprintable() else repr(char)[1:-1] for char in cut) + "»"
 
 
+def shortened(text: str, limit: int = 80) -> str:
+    """``text`` itself when short, else its start and its end around «…» (a path keeps its file name)."""
+    return text if len(text) <= limit else f"{text[: limit // 4]}…{text[-(limit - limit // 4 - 1) :]}"
+
+
 class NotFound(ProcessError):
     """A person, scenario, process or task that the caller named does not exist."""
 
@@ -76,7 +81,7 @@ class ScenarioFileError(ProcessError):
     """A scenario file could not be loaded; ``line`` is 1-based when known."""
 
     def __init__(self, path: str, line: int | None, detail: str) -> None:
-        where = f"{path}, строка {line}" if line is not None else path
+        where = f"{shortened(path)}, строка {line}" if line is not None else shortened(path)
         super().__init__(f"{where}: {detail}")
         self.path = path
         self.line = line

@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cli import main
+from keywords.errors import KeywordFileError
+from keywords.file import parse_keyword_file
 from signal_ext.commands import params
 from signal_ext.storage import create_db_engine
 from tests.helpers import row_counts
@@ -229,6 +231,9 @@ CASES = [
         ("process", "start", "Согласование договора", "--author", "Иванов", "--attach", "nope.pdf"),
     ),
     Case("empty file name", ("scenario", "load", "")),
+    Case("5000-character file name", ("scenario", "load", "я" * 5000)),
+    Case("argument not UTF-8", ("person", "show", "\udcff")),
+    Case("text not UTF-8", ("task", "create", "--description", "a\udcffb", "--author", "Иванов")),
 ]
 
 
@@ -341,3 +346,9 @@ def test_no_command_is_left_with_a_parameter_type_that_refuses_in_english() -> N
 
     walk(main, "signal-ext")
     assert found == []
+
+
+def test_the_keyword_nesting_the_docs_promise_loads_and_one_more_level_is_refused() -> None:
+    assert parse_keyword_file(_deep_keywords(30), lambda _name: True).count() == (31, 0)
+    with pytest.raises(KeywordFileError, match="вложенность глубже 64 уровней"):
+        parse_keyword_file(_deep_keywords(31), lambda _name: True)

@@ -1,4 +1,4 @@
-"""What every command shares: the lazily built application, output as text or JSON, error translation."""
+"""What every command shares: the lazily built application, its settings, output as text or JSON."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from processes.errors import ProcessError
-from processes.validation import describe_error, describe_validation
+from processes.validation import describe_error
 from signal_ext.bootstrap import App, bootstrap
-from signal_ext.commands.usage import usage_problem
 from signal_ext.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,45 +80,6 @@ def writing() -> Iterator[Session]:
     with current_app().open_session() as session:
         yield session
         session.commit()
-
-
-class UsageRefusal(click.ClickException):
-    """A command called wrongly (an unknown option, a value of the wrong kind): one line, click's exit code 2."""
-
-    exit_code = 2
-
-
-class SignalGroup(click.Group):
-    """A click group that turns the core's errors into one line on stderr and exit code 1, and mistakes in
-    calling a command into one Russian line and exit code 2."""
-
-    def make_context(
-        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.UsageError as error:
-            raise _usage_error(error) from error
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as error:
-            raise _usage_error(error) from error
-        except ProcessError as error:
-            raise click.ClickException(error.message) from error
-        except ValidationError as error:
-            raise click.ClickException(f"Неверные данные: {describe_validation(error)}") from error
-        except OperationalError as error:
-            url = make_url(load_settings().database_url).render_as_string(hide_password=True)
-            reason = " ".join(str(error.orig).split())
-            raise click.ClickException(f"База данных {url} ({DATABASE_SETTING}) недоступна: {reason}") from error
-
-
-def _usage_error(error: click.UsageError) -> click.ClickException:
-    if isinstance(error, click.exceptions.NoArgsIsHelpError):
-        return error  # a group called alone prints its help, as it should
-    return UsageRefusal(usage_problem(error))
 
 
 def local_time(moment: datetime | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlmodel import col, select
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, quoted
 from processes.models import Person, PersonCreate, PersonKind, PersonPublic
 from processes.persons import add_person, find_person
 from processes.timeutil import utcnow
@@ -119,7 +119,7 @@ def _card(person: PersonPublic) -> str:
 def link_telegram(person_ref: str, chat_id: str) -> None:
     """Связать человека с чатом системного бота (CHAT_ID — из «Мой ключ» или из Telegram)."""
     if not chat_id.lstrip("-").isdigit():
-        raise ProcessError(f"CHAT_ID «{chat_id}»: ожидается число")
+        raise ProcessError(f"CHAT_ID {quoted(chat_id)}: ожидается число")
     with writing() as session:
         person = find_person(session, person_ref)
         link_chat(session, person, chat_id)
@@ -132,7 +132,7 @@ def link_telegram(person_ref: str, chat_id: str) -> None:
 def link(person_ref: str, key: str) -> None:
     """Связать человека с чатом системного бота по ключу чата."""
     if not key.strip().lstrip("-").isdigit():
-        raise ProcessError(f"Ключ «{key}»: ожидается число, которое бот прислал на «Мой ключ»")
+        raise ProcessError(f"Ключ {quoted(key)}: ожидается число, которое бот прислал на «Мой ключ»")
     with writing() as session:
         person = find_person(session, person_ref)
         link_chat(session, person, key.strip())

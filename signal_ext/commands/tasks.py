@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, quoted
 from processes.models import TaskCreate, TaskPublic, TaskStatus
 from processes.persons import find_person
 from processes.queries import list_tasks, show_task
@@ -115,7 +115,7 @@ def _with_workday_end(deadline: datetime) -> datetime:
 def _pair(item: str) -> tuple[str, str]:
     name, sep, value = item.partition("=")
     if not sep or not name.strip():
-        raise ProcessError(f"--data «{item}»: ожидается ПОЛЕ=ЗНАЧЕНИЕ")
+        raise ProcessError(f"--data {quoted(item)}: ожидается ПОЛЕ=ЗНАЧЕНИЕ")
     return name.strip(), value
 
 

@@ -21,6 +21,9 @@ from processes.errors import ProcessError
 INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
 """The range of every integer column (PostgreSQL's ``integer``)."""
 NUL_MESSAGE = "Текст содержит нулевой символ (\\0 — NUL): такой текст не сохраняется, уберите этот символ"
+SURROGATE_MESSAGE = (
+    "Текст содержит половину суррогатной пары (\\uD800–\\uDFFF): это не текст в UTF-8, он не сохраняется"
+)
 _DRIVER_JSON = ("Json", "Jsonb")  # psycopg's wrappers of a JSON column's value
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # json.dumps writes NUL as \u0000; «\\u0000» is a backslash
 
@@ -50,6 +53,8 @@ def serialise_json(value: Any) -> str:
         raise UnstorableValue("Число NaN или бесконечность не сохраняется: нужно конечное число", value) from None
     if _ESCAPED_NUL.search(text):
         raise UnstorableValue(NUL_MESSAGE, value)
+    if "\\ud" in text and not _is_unicode(json.dumps(value, ensure_ascii=False)):  # a lone half of a pair
+        raise UnstorableValue(SURROGATE_MESSAGE, value)
     return text
 
 
@@ -86,6 +91,8 @@ def check_parameters(parameters: Any) -> None:
         if isinstance(value, str):
             if "\x00" in value:
                 raise UnstorableValue(NUL_MESSAGE, value)
+            if not value.isascii() and not _is_unicode(value):
+                raise UnstorableValue(SURROGATE_MESSAGE, value)
         elif isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX and not isinstance(value, bool):
             shown = str(value) if value.bit_length() < 200 else "из многих десятков цифр"
             raise UnstorableValue(
@@ -103,3 +110,12 @@ def _values(parameters: Any) -> Iterator[Any]:
             yield from item
         else:
             yield item
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` can be encoded (a lone surrogate, from bytes that were not UTF-8, cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
