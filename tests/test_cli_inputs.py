@@ -213,6 +213,7 @@ CASES = [
     Case("1 MB person ref", ("person", "show", MEGABYTE)),
     Case("1 MB scenario ref", ("process", "start", MEGABYTE, "--author", "Иванов")),
     Case("1 MB bot name", ("bot", "add", MEGABYTE)),
+    Case("5000-digit chat key", ("person", "link", "Петрова", "--key", "1" * 5000)),
     Case("1 MB option name", ("task", "list", "--" + "x" * 1_000_000)),
     # calling a command wrongly
     Case("bad status", ("task", "list", "--status", "Готово")),

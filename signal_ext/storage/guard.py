@@ -1,7 +1,8 @@
 """The values no table can hold, refused the same way on SQLite and PostgreSQL before a statement is sent.
 
-PostgreSQL refuses a NUL character in text (SQLite would store it) and a number past its 32-bit ``integer``
-(SQLite only past 2^63); both used to surface as tracebacks from deep inside the driver. Every text and number
+PostgreSQL refuses a NUL character in text, a text longer than its ``VARCHAR`` column (SQLite stores both) and
+a number past its 32-bit ``integer`` (SQLite only past 2^63); all used to surface as tracebacks from deep inside
+the driver. Every text and number
 that reaches the database passes here — whether it came from a command, a chat, a file or an algorithm — so
 this is the one place that refuses them, with a message a user can act on.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import event
@@ -40,8 +41,10 @@ def refuse_unstorable(engine: Engine) -> None:
     """Makes ``engine`` check every statement's parameters before sending them (see :func:`check_parameters`)."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any, many: bool) -> None:
         check_parameters(parameters)
+        if context.isinsert or context.isupdate:
+            check_lengths(context.compiled, parameters if many else [parameters])
 
 
 def serialise_json(value: Any) -> str:
@@ -99,6 +102,29 @@ def check_parameters(parameters: Any) -> None:
                 f"Число {shown} вне допустимого диапазона: хранятся целые числа от {INTEGER_MIN} до {INTEGER_MAX}",
                 value,
             )
+
+
+def check_lengths(compiled: Any, rows: Any) -> None:
+    """Raises :class:`UnstorableValue` for a text longer than the ``VARCHAR`` column it is written to: PostgreSQL
+    refuses it, SQLite would store it. ``rows`` are the statement's parameter rows (mappings or sequences)."""
+    table = getattr(getattr(compiled, "statement", None), "table", None)
+    if table is None:
+        return
+    names = getattr(compiled, "positiontup", None) or ()
+    for row in rows:
+        if isinstance(row, Mapping):
+            pairs: Iterable[tuple[str, Any]] = row.items()
+        elif isinstance(row, list | tuple) and len(row) == len(names):
+            pairs = zip(names, row, strict=True)
+        else:
+            continue  # a batch the driver flattened: its names are not the columns'
+        for name, value in pairs:
+            column = table.c.get(name) if isinstance(value, str) else None
+            length = getattr(column.type, "length", None) if column is not None else None
+            if length is not None and len(value) > length:
+                raise UnstorableValue(
+                    f"Слишком длинное значение {name}: {len(value)} символов, можно не больше {length}", value
+                )
 
 
 def _values(parameters: Any) -> Iterator[Any]:
