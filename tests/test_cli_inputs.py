@@ -353,3 +353,24 @@ def test_the_keyword_nesting_the_docs_promise_loads_and_one_more_level_is_refuse
     assert parse_keyword_file(_deep_keywords(30), lambda _name: True).count() == (31, 0)
     with pytest.raises(KeywordFileError, match="вложенность глубже 64 уровней"):
         parse_keyword_file(_deep_keywords(31), lambda _name: True)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SIGNAL_DISPATCH_LEASE_SECONDS", "nan"),
+        ("SIGNAL_DISPATCH_LEASE_SECONDS", "1e308"),
+        ("SIGNAL_DISPATCH_MAX_ATTEMPTS", HUGE),
+        ("SIGNAL_SMTP_TIMEOUT", "-1"),
+        ("SIGNAL_BOTS_RELOAD_SECONDS", "inf"),
+        ("SIGNAL_WORKDAY_END", "25:00"),
+    ],
+)
+def test_an_absurd_number_in_a_setting_is_one_line_naming_it(
+    setting: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main, ["dispatch", "--once"], env={"SIGNAL_DATABASE_URL": f"sqlite:///{tmp_path}/s.db", setting: value}
+    )
+    assert setting in assert_one_russian_line(result)
