@@ -111,6 +111,13 @@ CASES = [
     Case("--data surrogate", ("algorithm", "run", "Нет", "--data", '"\\ud800"')),
     Case("--data 2 MB", ("algorithm", "run", "Нет", "--data", f'"{MEGABYTE}{MEGABYTE}"')),
     Case("--data bad JSON", ("algorithm", "run", "Нет", "--data", "{bad")),
+    Case(
+        "field of 5000 digits",
+        ("task", "complete", "2", "--data", "item=x", "--data", f"quantity={'9' * 5000}", "--data", "amount=1"),
+    ),
+    Case(
+        "field 1e400", ("task", "complete", "2", "--data", "item=x", "--data", "quantity=1", "--data", "amount=1e400")
+    ),
     # scenario files
     Case("scenario NUL byte", ("scenario", "load", "{file}"), GOOD_SCENARIO + f"# {NUL}\n"),
     Case("scenario NUL escape", ("scenario", "load", "{file}"), GOOD_SCENARIO.replace("Шаг", '"Ш\\0аг"')),
