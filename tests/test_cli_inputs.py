@@ -238,6 +238,8 @@ CASES = [
         "missing attachment",
         ("process", "start", "Согласование договора", "--author", "Иванов", "--attach", "nope.pdf"),
     ),
+    Case("run on a foreign address", ("run", "--host", "192.0.2.1", "--port", "0")),
+    Case("emulator on a foreign address", ("emulator", "--host", "192.0.2.1", "--port", "0")),
     Case("empty file name", ("scenario", "load", "")),
     Case("5000-character file name", ("scenario", "load", "я" * 5000)),
     Case("argument not UTF-8", ("person", "show", "\udcff")),

@@ -39,4 +39,9 @@ def emulator_command(host: str, port: int) -> None:
     """Запустить эмулятор Telegram Bot API (для тестов и демо) и работать, пока не остановят."""
     from signal_ext.telegram_emulator import serve_forever
 
-    serve_forever(host, port)
+    try:
+        serve_forever(host, port)
+    except (OSError, OverflowError, UnicodeError) as error:  # the port could not be had: nothing started yet
+        from signal_ext.run import bind_refusal
+
+        raise bind_refusal(host, port, error) from None
