@@ -18,8 +18,9 @@ from keywords.checks import first_problem
 from keywords.errors import KeywordFileError
 from keywords.matching import normalise, split_words
 from keywords.models import KeywordKind
+from processes.files import read_text_file
 from processes.validation import describe_error
-from processes.yaml_text import child_node, compose_yaml, load_yaml, read_text_file
+from processes.yaml_text import child_node, compose_yaml, load_yaml
 
 AlgorithmExists = Callable[[str], bool]
 

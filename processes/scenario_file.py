@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from processes.durations import parse_duration_minutes
 from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
+from processes.files import read_text_file
 from processes.rule_spec import RuleSpec, TemplateCheck
 from processes.validation import describe_error
-from processes.yaml_text import child_node, compose_yaml, load_yaml, read_text_file
+from processes.yaml_text import child_node, compose_yaml, load_yaml
 
 
 class _Strict(BaseModel):

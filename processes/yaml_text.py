@@ -8,17 +8,16 @@ an impossible date, a number too long to read — is a :class:`yaml.MarkedYAMLEr
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
 
+from processes.files import MAX_FILE_BYTES
+
 FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's safe loader when PyYAML was built with it (about ten times faster), else the pure-Python one."""
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-"""The largest designer's file read (the ten-thousand-record keyword file of the benchmark is under 1 MB)."""
 MAX_NESTING = 64
 """The deepest nesting of lists and mappings (a keyword record nested in choices takes two levels a step)."""
 MAX_NODES = 1_000_000
@@ -49,35 +48,6 @@ class _BoundedLoader(FastLoader):  # type: ignore[valid-type,misc]
 def _why(node: yaml.Node) -> str:
     tag = node.tag.rsplit(":", 1)[-1]
     return {"timestamp": "такой даты нет", "int": "слишком длинное число", "float": "не число"}.get(tag, tag)
-
-
-def read_text_file(path: Path) -> str:
-    """The UTF-8 text of the file at ``path``, at most :data:`MAX_FILE_BYTES`; raises ValueError saying in
-    Russian why it cannot be read."""
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise ValueError(describe_os_error(error)) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"файл больше {MAX_FILE_BYTES // 1024 // 1024} МБ")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"файл не в кодировке UTF-8 (байт {error.start + 1})") from None
-
-
-def describe_os_error(error: OSError) -> str:
-    """Why a file could not be opened, in Russian (the system's own words are English)."""
-    if isinstance(error, FileNotFoundError):
-        return "файл не найден"
-    if isinstance(error, IsADirectoryError):
-        return "это каталог, а нужен файл"
-    if isinstance(error, PermissionError):
-        return "нет прав на чтение"
-    if isinstance(error, NotADirectoryError):
-        return "часть пути — не каталог"
-    return f"ошибка чтения (код {error.errno})"
 
 
 def load_yaml(text: str) -> Any:

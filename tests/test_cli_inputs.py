@@ -240,6 +240,12 @@ CASES = [
     ),
     Case("run on a foreign address", ("run", "--host", "192.0.2.1", "--port", "0")),
     Case("emulator on a foreign address", ("emulator", "--host", "192.0.2.1", "--port", "0")),
+    Case(
+        "attachment /dev/zero",
+        ("process", "start", "Согласование договора", "--author", "Иванов", "--attach", "/dev/zero"),
+    ),
+    Case("algorithm file /dev/zero", ("algorithm", "add", "Нулевой", "--file", "/dev/zero")),
+    Case("export into a directory", ("keywords", "export", "shop", "--output", ".")),
     Case("empty file name", ("scenario", "load", "")),
     Case("5000-character file name", ("scenario", "load", "я" * 5000)),
     Case("argument not UTF-8", ("person", "show", "\udcff")),

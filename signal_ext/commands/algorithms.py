@@ -13,6 +13,8 @@ from algorithms.errors import AlgorithmError
 from algorithms.models import Algorithm, AlgorithmCreate, AlgorithmPublic
 from algorithms.values import result_lines
 from keywords.models import Keyword
+from processes.errors import shortened
+from processes.files import read_text_file
 from processes.json_text import load_json
 from processes.persons import find_person
 from signal_ext.bots.models import Bot
@@ -33,9 +35,9 @@ def _code(code: str | None, code_file: Path | None, required: bool) -> str | Non
         raise AlgorithmError("Укажите либо --code, либо --file")
     if code_file is not None:
         try:
-            return code_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise AlgorithmError(f"Файл {code_file} не прочитан: {error}") from error
+            return read_text_file(code_file)
+        except ValueError as error:
+            raise AlgorithmError(f"Файл {shortened(str(code_file))} не прочитан: {error}") from None
     if code is None and required:
         raise AlgorithmError("Укажите код: --code ТЕКСТ или --file ФАЙЛ")
     return code

@@ -12,6 +12,8 @@ from keywords.errors import KeywordError
 from keywords.file import AlgorithmExists, read_keyword_file
 from keywords.matching import normalise
 from keywords.store import export_yaml, load_tree, render_tree, replace_tree
+from processes.errors import shortened
+from processes.files import describe_os_error
 from signal_ext.bots.directory import find_bot
 from signal_ext.commands.common import reading, writing
 from signal_ext.commands.params import FILE_PATH
@@ -64,8 +66,8 @@ def export(bot_ref: str, output: Path | None) -> None:
         return
     try:
         output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise KeywordError(f"Не удалось записать {output}: {error.strerror or error}") from error
+    except (OSError, ValueError) as error:
+        raise KeywordError(f"Не удалось записать {shortened(str(output))}: {describe_os_error(error)}") from None
     click.echo(f"Ключевые слова чат-бота «{bot.name}» выгружены в {output}")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from processes.errors import NotFound, ProcessError
+from processes.errors import NotFound, ProcessError, shortened
+from processes.files import read_file_bytes
 from processes.ids import is_decimal, record_id
 from processes.models import ProcessPublic, ProcessStatus
 from processes.queries import list_processes, show_process
@@ -81,7 +82,11 @@ def cancel(process_id: int, reason: str) -> None:
 
 def _attachment(path: Path) -> NewAttachment:
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return NewAttachment(path.name, path.read_bytes(), content_type)
+    try:
+        content = read_file_bytes(path)
+    except ValueError as error:
+        raise ProcessError(f"Вложение {shortened(str(path))}: {error}") from None
+    return NewAttachment(path.name, content, content_type)
 
 
 def _line(process: ProcessPublic) -> str:
