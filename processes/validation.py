@@ -23,6 +23,15 @@ _MESSAGES = {
     "float_parsing": "ожидается число",
     "finite_number": "ожидается конечное число",
     "int_from_float": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "float_type": "ожидается число",
+    "bool_type": "ожидается true или false",
+    "string_unicode": "ожидается текст в UTF-8",
+    "string_pattern_mismatch": "недопустимые символы",
+    "too_long": "слишком длинный список",
+    "recursion_loop": "значение ссылается само на себя",
+    "date_parsing": "ожидается дата",
+    "datetime_parsing": "ожидаются дата и время",
 }
 _BOUNDS = {
     "greater_than": "ожидается число больше {gt}",

@@ -43,7 +43,7 @@ class Choice(click.Choice[str]):
 
 
 class DateTime(click.DateTime):
-    """A date (and time) in one of ``formats``; the year is kept within what the service stores."""
+    """A date (and time) in one of ``formats`` (how far ahead a deadline may be is the core's rule)."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:

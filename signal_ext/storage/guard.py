@@ -2,9 +2,8 @@
 
 PostgreSQL refuses a NUL character in text, a text longer than its ``VARCHAR`` column (SQLite stores both) and
 a number past its 32-bit ``integer`` (SQLite only past 2^63); all used to surface as tracebacks from deep inside
-the driver. Every text and number
-that reaches the database passes here — whether it came from a command, a chat, a file or an algorithm — so
-this is the one place that refuses them, with a message a user can act on.
+the driver. Every text and number that reaches the database passes here — whether it came from a command, a
+chat, a file or an algorithm — so this is the one place that refuses them, with a message a user can act on.
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ def refuse_unstorable(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any, many: bool) -> None:
         check_parameters(parameters)
-        if context.isinsert or context.isupdate:
+        if getattr(context, "isinsert", False) or getattr(context, "isupdate", False):
             check_lengths(context.compiled, parameters if many else [parameters])
 
 
