@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import BigInteger, event
 from sqlalchemy.engine import Engine
 
 from processes.errors import ProcessError
@@ -40,10 +40,9 @@ def refuse_unstorable(engine: Engine) -> None:
     """Makes ``engine`` check every statement's parameters before sending them (see :func:`check_parameters`)."""
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any, many: bool) -> None:
-        check_parameters(parameters)
-        if getattr(context, "isinsert", False) or getattr(context, "isupdate", False):
-            check_lengths(context.compiled, parameters if many else [parameters])
+    def _check(_conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any, _many: bool) -> None:
+        writes = getattr(context, "isinsert", False) or getattr(context, "isupdate", False)
+        check_parameters(parameters, getattr(context, "compiled", None), writes)
 
 
 def serialise_json(value: Any) -> str:
@@ -81,60 +80,65 @@ class _RefusedJson(str):
         return refused
 
 
-def check_parameters(parameters: Any) -> None:
-    """Raises :class:`UnstorableValue` for a text with a NUL character or an integer past the integer columns.
+def check_parameters(parameters: Any, compiled: Any = None, writes: bool = False) -> None:
+    """Raises :class:`UnstorableValue` for a text with a NUL character or a lone surrogate, an integer past the
+    column's type (32-bit ``integer``; 64-bit for a ``BIGINT``) and, when the statement ``writes`` (an insert or
+    an update), a text longer than its ``VARCHAR`` column.
 
-    ``parameters`` is what the driver gets: one row (a mapping or a sequence) or, for executemany, rows of them."""
-    for value in _values(parameters):
+    ``parameters`` is what the driver gets: one row (a mapping or a sequence) or, for executemany, rows of them;
+    ``compiled``, the statement they belong to, names the columns."""
+    table = getattr(getattr(compiled, "statement", None), "table", None) if writes else None
+    for name, value in _named_values(parameters, getattr(compiled, "positiontup", None) or ()):
         if isinstance(value, _RefusedJson):
             raise value.error
         if type(value).__name__ in _DRIVER_JSON:  # psycopg serialises when it sends: check the value now
             serialise_json(value.obj)
         if isinstance(value, str):
-            if "\x00" in value:
-                raise UnstorableValue(NUL_MESSAGE, value)
-            if not value.isascii() and not _is_unicode(value):
-                raise UnstorableValue(SURROGATE_MESSAGE, value)
+            _check_text(value, name, table)
         elif isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX and not isinstance(value, bool):
-            shown = str(value) if value.bit_length() < 200 else "из многих десятков цифр"
-            raise UnstorableValue(
-                f"Число {shown} вне допустимого диапазона: хранятся целые числа от {INTEGER_MIN} до {INTEGER_MAX}",
-                value,
-            )
+            _check_big_integer(value, name, compiled)
 
 
-def check_lengths(compiled: Any, rows: Any) -> None:
-    """Raises :class:`UnstorableValue` for a text longer than the ``VARCHAR`` column it is written to: PostgreSQL
-    refuses it, SQLite would store it. ``rows`` are the statement's parameter rows (mappings or sequences)."""
-    table = getattr(getattr(compiled, "statement", None), "table", None)
-    if table is None:
+def _check_text(value: str, name: str | None, table: Any) -> None:
+    if "\x00" in value:
+        raise UnstorableValue(NUL_MESSAGE, value)
+    if not value.isascii() and not _is_unicode(value):
+        raise UnstorableValue(SURROGATE_MESSAGE, value)
+    column = table.c.get(name) if table is not None and name is not None else None
+    length = getattr(column.type, "length", None) if column is not None else None
+    if length is not None and len(value) > length:
+        raise UnstorableValue(
+            f"Слишком длинное значение {name}: {len(value)} символов, можно не больше {length}", value
+        )
+
+
+def _check_big_integer(value: int, name: str | None, compiled: Any) -> None:
+    """``value`` is past a 32-bit ``integer``: allowed only for a ``BIGINT`` within 64 bits."""
+    bind = getattr(compiled, "binds", {}).get(name) if name is not None else None
+    if isinstance(getattr(bind, "type", None), BigInteger) and -(2**63) <= value < 2**63:
         return
-    names = getattr(compiled, "positiontup", None) or ()
+    shown = str(value) if value.bit_length() < 200 else "из многих десятков цифр"
+    raise UnstorableValue(
+        f"Число {shown} вне допустимого диапазона: хранятся целые числа от {INTEGER_MIN} до {INTEGER_MAX}", value
+    )
+
+
+def _named_values(parameters: Any, names: Sequence[str]) -> Iterator[tuple[str | None, Any]]:
+    """Each parameter with its bind name when the driver's row tells it (a mapping, or a sequence as long as
+    the statement's positions); a batch the driver flattened gives its values unnamed."""
+    if isinstance(parameters, Mapping):
+        yield from parameters.items()
+        return
+    rows = parameters or ()
+    if rows and not isinstance(rows[0], Mapping | list | tuple):
+        rows = [rows]  # one row given as a flat sequence
     for row in rows:
         if isinstance(row, Mapping):
-            pairs: Iterable[tuple[str, Any]] = row.items()
-        elif isinstance(row, list | tuple) and len(row) == len(names):
-            pairs = zip(names, row, strict=True)
+            yield from row.items()
+        elif len(row) == len(names):
+            yield from zip(names, row, strict=True)
         else:
-            continue  # a batch the driver flattened: its names are not the columns'
-        for name, value in pairs:
-            column = table.c.get(name) if isinstance(value, str) else None
-            length = getattr(column.type, "length", None) if column is not None else None
-            if length is not None and len(value) > length:
-                raise UnstorableValue(
-                    f"Слишком длинное значение {name}: {len(value)} символов, можно не больше {length}", value
-                )
-
-
-def _values(parameters: Any) -> Iterator[Any]:
-    rows = parameters.values() if isinstance(parameters, Mapping) else parameters or ()
-    for item in rows:
-        if isinstance(item, Mapping):
-            yield from item.values()
-        elif isinstance(item, list | tuple):
-            yield from item
-        else:
-            yield item
+            yield from ((None, value) for value in row)
 
 
 def _is_unicode(text: str) -> bool:
