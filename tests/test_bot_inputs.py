@@ -58,7 +58,8 @@ def test_a_forged_id_in_a_button_gets_the_polite_refusal(app: App) -> None:
 
 
 def test_a_forged_huge_id_and_a_nul_through_the_running_bot(app: App, database_url: str) -> None:
-    """End to end: the press of a forged huge id and a new task whose text holds a NUL are answered in Russian."""
+    """End to end: the press of a forged huge id, a new task whose text holds a NUL and one due in year 9999 are
+    answered in Russian, and nothing is written."""
 
     async def story() -> None:
         fast = Settings(database_url=database_url, telegram_rate_per_second=1000, telegram_chat_rate_per_second=100)
@@ -74,6 +75,9 @@ def test_a_forged_huge_id_and_a_nul_through_the_running_bot(app: App, database_u
             before = row_counts(engine)
             told = await petrova.say("Купить\x00 бумагу")
             assert "нулевой символ" in told.text
+            await petrova.say("Новая задача")
+            too_far = await petrova.say("Купить бумагу, 31.12.9999")
+            assert "слишком далёк" in too_far.text
             assert row_counts(engine) == before
             engine.dispose()
         finally:
