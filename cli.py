@@ -11,11 +11,13 @@ from sqlalchemy.engine import make_url
 from algorithms.isolation import probe
 from signal_ext.commands.algorithms import algorithm_group
 from signal_ext.commands.bots import bot_group
-from signal_ext.commands.common import AppContext, SignalGroup, current_app, load_settings, writing
+from signal_ext.commands.common import AppContext, current_app, load_settings, writing
 from signal_ext.commands.keywords import keywords_group
 from signal_ext.commands.messages import inbox_group, message_group, rule_command
+from signal_ext.commands.params import PORT
 from signal_ext.commands.persons import person_group
 from signal_ext.commands.processes import process_group
+from signal_ext.commands.refusals import SignalGroup
 from signal_ext.commands.registrations import registration_group
 from signal_ext.commands.scenarios import scenario_group
 from signal_ext.commands.service import dispatch_command, emulator_command
@@ -43,7 +45,7 @@ def init() -> None:
 @main.command("demo")
 @click.option("--no-serve", is_flag=True, help="Только загрузить демо-данные, не запуская сервис.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 def demo(no_serve: bool, host: str, port: int) -> None:
     """Загрузить демо-компанию и запустить сервис на встроенном эмуляторе Telegram."""
     with writing() as session:
@@ -83,7 +85,7 @@ def _demo_isolation(settings: Settings) -> Settings:
 
 @main.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 def run(host: str, port: int) -> None:
     """Запустить сервис: боты, планировщик, рассылка и HTTP в одном процессе (Ctrl-C — остановить)."""
     from signal_ext.run import run_forever

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, shortened
 
 
 class KeywordError(ProcessError):
@@ -13,7 +13,7 @@ class KeywordFileError(KeywordError):
     """A keyword file was refused; ``line`` is 1-based when known, ``record`` is the path of words to the record."""
 
     def __init__(self, source: str, line: int | None, detail: str, record: str = "") -> None:
-        where = f"{source}, строка {line}" if line is not None else source
+        where = f"{shortened(source)}, строка {line}" if line is not None else shortened(source)
         named = f"{record}: " if record else ""
         super().__init__(f"{where}: {named}{detail}")
         self.source = source

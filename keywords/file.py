@@ -18,6 +18,7 @@ from keywords.checks import first_problem
 from keywords.errors import KeywordFileError
 from keywords.matching import normalise, split_words
 from keywords.models import KeywordKind
+from processes.files import read_text_file
 from processes.validation import describe_error
 from processes.yaml_text import child_node, compose_yaml, load_yaml
 
@@ -130,9 +131,9 @@ def _count(specs: tuple[KeywordSpec, ...], under_deleted: bool) -> tuple[int, in
 def read_keyword_file(path: Path, algorithm_exists: AlgorithmExists) -> KeywordFile:
     """Parses and checks the keyword file at ``path``; raises :class:`KeywordFileError` naming record and line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise KeywordFileError(str(path), None, f"не удалось прочитать файл: {error}") from error
+        text = read_text_file(path)
+    except ValueError as error:
+        raise KeywordFileError(str(path), None, f"не удалось прочитать файл: {error}") from None
     return parse_keyword_file(text, algorithm_exists, str(path))
 
 

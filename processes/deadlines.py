@@ -13,9 +13,13 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
+from processes.durations import MAX_DAYS
 from processes.errors import ProcessError
 
-MAX_DAYS = 3650
+MAX_YEARS = 100
+"""How far ahead a deadline may be: a date near the calendar's end (year 9999) would fail in date arithmetic."""
+MAX_TEXT = 200
+"""The longest text read as a moment: anything longer is no date, and would be quoted whole in the refusal."""
 FORMS = (
     "06.02, 06.02 14:00, 06.02.21, 06.02.2021 14:00, 14:00, число дней (0 — сегодня, 3 — через три дня) "
     "или «завтра», «через 3 дня», «через 2 часа», «в пятницу в 15:00»"
@@ -53,9 +57,15 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo, workday_end: time) -> d
     cleaned = " ".join(text.split()).lower()
     if not cleaned:
         raise DeadlineError(text, f"Срок не указан: пишите, например, {FORMS}")
+    if len(cleaned) > MAX_TEXT:
+        raise DeadlineError(text[:40] + "…")
     moment = _numeric(text, cleaned, local_now, workday_end)
     if moment is None:
         moment = _phrase(text, cleaned, local_now, workday_end)
+    if moment > latest_deadline(local_now):
+        raise _too_far(text)
+    if moment < local_now - timedelta(days=MAX_DAYS):  # a date in year 1 is no deadline, and UTC may not hold it
+        raise _past(text, moment)
     return moment.replace(tzinfo=zone)
 
 
@@ -71,9 +81,9 @@ def _numeric(text: str, cleaned: str, now: datetime, workday_end: time) -> datet
     """The naive local moment of a numeric form, or None when ``cleaned`` is not one."""
     floor = now.replace(second=0, microsecond=0)
     if _DAYS.fullmatch(cleaned):
-        days = int(cleaned)
-        if days > MAX_DAYS:
+        if len(cleaned) > len(str(MAX_DAYS)) or int(cleaned) > MAX_DAYS:
             raise DeadlineError(text, f"Срок «{text}» слишком далёк: не больше {MAX_DAYS} дней")
+        days = int(cleaned)
         moment = datetime.combine(now.date() + timedelta(days=days), workday_end)
         if moment < floor:
             raise _past(text, moment)
@@ -120,7 +130,10 @@ def _phrase(text: str, cleaned: str, now: datetime, workday_end: time) -> dateti
         "RELATIVE_BASE": now,
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
-    moment = dateparser.parse(phrase, languages=["ru"], settings=settings)
+    try:
+        moment = dateparser.parse(phrase, languages=["ru"], settings=settings)
+    except (OverflowError, ValueError):  # «через 10000000 лет»: past the calendar's end
+        raise _too_far(text) from None
     if moment is None:
         raise DeadlineError(text)
     return moment if has_time else datetime.combine(moment.date(), workday_end)
@@ -149,6 +162,15 @@ def _date(text: str, year: int, month: int, day: int) -> date:
     except ValueError:
         message = f"В сроке «{text}» нет такой даты: сначала день, потом месяц (06.02), время через двоеточие (14:00)"
         raise DeadlineError(text, message) from None
+
+
+def latest_deadline(now: datetime) -> datetime:
+    """The farthest deadline accepted at ``now``: :data:`MAX_YEARS` ahead."""
+    return now + timedelta(days=MAX_YEARS * 366)
+
+
+def _too_far(text: str) -> DeadlineError:
+    return DeadlineError(text, f"Срок «{text}» слишком далёк: не позже чем через {MAX_YEARS} лет")
 
 
 def _past(text: str, moment: datetime) -> DeadlineError:

@@ -11,11 +11,27 @@ class ProcessError(Exception):
         self.message = message
 
 
+QUOTED_CHARS = 60
+"""How much of what a user typed a message repeats: a megabyte-long name must not become a megabyte-long answer."""
+
+
+def quoted(value: object) -> str:
+    """``value`` as text in «», cut to :data:`QUOTED_CHARS` characters, control characters shown as escapes."""
+    text = str(value)
+    cut = text[:QUOTED_CHARS] + ("…" if len(text) > QUOTED_CHARS else "")
+    return "«" + "".join(char if char.isprintable() else repr(char)[1:-1] for char in cut) + "»"
+
+
+def shortened(text: str, limit: int = 80) -> str:
+    """``text`` itself when short, else its start and its end around «…» (a path keeps its file name)."""
+    return text if len(text) <= limit else f"{text[: limit // 4]}…{text[-(limit - limit // 4 - 1) :]}"
+
+
 class NotFound(ProcessError):
     """A person, scenario, process or task that the caller named does not exist."""
 
     def __init__(self, kind: str, ref: str) -> None:
-        super().__init__(f"Не найдено: {kind} «{ref}»")
+        super().__init__(f"Не найдено: {kind} {quoted(ref)}")
         self.kind = kind
         self.ref = ref
 
@@ -26,7 +42,7 @@ class AmbiguousReference(ProcessError):
     def __init__(self, kind: str, ref: str, candidates: list[str]) -> None:
         listed = ", ".join(candidates[:10])
         more = f" и ещё {len(candidates) - 10}" if len(candidates) > 10 else ""
-        super().__init__(f"Неоднозначно: {kind} «{ref}» — подходят {listed}{more}; уточните")
+        super().__init__(f"Неоднозначно: {kind} {quoted(ref)} — подходят {listed}{more}; уточните")
         self.kind = kind
         self.ref = ref
         self.candidates = candidates
@@ -65,7 +81,7 @@ class ScenarioFileError(ProcessError):
     """A scenario file could not be loaded; ``line`` is 1-based when known."""
 
     def __init__(self, path: str, line: int | None, detail: str) -> None:
-        where = f"{path}, строка {line}" if line is not None else path
+        where = f"{shortened(path)}, строка {line}" if line is not None else shortened(path)
         super().__init__(f"{where}: {detail}")
         self.path = path
         self.line = line

@@ -11,7 +11,12 @@ from typing import Any
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from processes.errors import DataValidationError, FieldError
+from processes.errors import DataValidationError, FieldError, quoted
+
+MAX_DIGITS = 18
+"""The most digits of an integer field: it fits every database's 64-bit integer and a JSON reader's."""
+MAX_NUMBER = Decimal("1e300")
+"""The largest number field (by magnitude): a float holds it, so it is never stored as infinity."""
 
 
 class FieldType(StrEnum):
@@ -86,7 +91,7 @@ def parse_value(spec: FieldSpec, text: str) -> Any:
     try:
         return parser(spec, text)
     except ValueError as error:
-        raise FieldError(spec.name, f"Поле «{spec.label}»: {error}, получено «{text}»") from error
+        raise FieldError(spec.name, f"Поле «{spec.label}»: {error}, получено {quoted(text)}") from error
 
 
 def _parse_text(_spec: FieldSpec, text: str) -> str:
@@ -97,6 +102,8 @@ def _parse_integer(_spec: FieldSpec, text: str) -> int:
     cleaned = text.replace(" ", "").replace("\u00a0", "")
     if not re.fullmatch(r"[+-]?\d+", cleaned):
         raise ValueError("ожидается целое число")
+    if len(cleaned.lstrip("+-")) > MAX_DIGITS:
+        raise ValueError(f"слишком большое число: не больше {MAX_DIGITS} цифр")
     return int(cleaned)
 
 
@@ -108,6 +115,8 @@ def _parse_number(_spec: FieldSpec, text: str) -> float:
         raise ValueError("ожидается число") from error
     if not number.is_finite():
         raise ValueError("ожидается конечное число")
+    if abs(number) > MAX_NUMBER:
+        raise ValueError("слишком большое число: не больше 10^300 по модулю")
     return float(number)
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from processes.errors import AmbiguousReference, NotFound, ProcessError
 from processes.fields import normalise_phone
+from processes.ids import record_id
 from processes.models import Person, PersonCreate
 
 KIND_LABEL = "сотрудник"
@@ -48,15 +49,12 @@ def default_short_name(full_name: str) -> str:
     return " ".join([words[0], *(f"{word[0]}." for word in words[1:3])])
 
 
-MAX_ID = 2**31 - 1
-"""The largest id an integer primary key holds."""
-
-
 def find_person(session: Session, ref: str | int) -> Person:
     """The one person ``ref`` names: an id, or a part of the full or short name (case-insensitive)."""
     text = str(ref).strip()
-    if text.isdigit() and int(text) <= MAX_ID:  # a longer number (an ИНН, a phone) is no id: PostgreSQL would refuse it
-        person = session.get(Person, int(text))
+    number = record_id(text)  # a longer number (an ИНН, a phone) is no id: it is looked for in the names
+    if number is not None:
+        person = session.get(Person, number)
         if person is not None:
             return person
     matches = match_persons(session, text)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from processes.durations import parse_duration_minutes
 from processes.errors import ScenarioFileError
 from processes.fields import FieldSpec
+from processes.files import read_text_file
 from processes.rule_spec import RuleSpec, TemplateCheck
 from processes.validation import describe_error
 from processes.yaml_text import child_node, compose_yaml, load_yaml
@@ -103,9 +104,9 @@ def read_scenario_file(path: Path, check_template: TemplateCheck | None = None) 
     ``check_template`` is called on every rule template and subject; a ValueError it raises becomes an error
     naming the rule's line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioFileError(str(path), None, f"не удалось прочитать файл: {error}") from error
+        text = read_text_file(path)
+    except ValueError as error:
+        raise ScenarioFileError(str(path), None, f"не удалось прочитать файл: {error}") from None
     return parse_scenario_file(text, str(path), check_template)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from processes.errors import AmbiguousReference, NotFound, ScenarioFileError
 from processes.fields import FieldSpec
+from processes.ids import record_id
 from processes.models import PerformerRule, Scenario, Step
 from processes.persons import find_person
 from processes.scenario_file import PersonPerformer, RolePerformer, ScenarioSpec, StepSpec
@@ -99,8 +100,9 @@ def find_scenario(session: Session, ref: str | int) -> Scenario:
     """The scenario ``ref`` names: a version's id, or the current version by its exact name or an unambiguous
     part of it (a name made of digits is found when no id matches)."""
     text = str(ref).strip().strip("«»\"'").strip()
-    if text.isdigit():
-        scenario = session.get(Scenario, int(text))
+    number = record_id(text)
+    if number is not None:
+        scenario = session.get(Scenario, number)
         if scenario is not None:
             return scenario
     needle = text.casefold()

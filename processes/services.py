@@ -15,6 +15,7 @@ from sqlmodel import Session
 from processes import events
 from processes.bus import EventBus
 from processes.deadline_watch import due_deadline_events
+from processes.deadlines import MAX_YEARS, latest_deadline
 from processes.errors import AlreadyCompleted, InvalidState, ProcessError
 from processes.fields import validate_data
 from processes.models import Attachment, Process, ProcessStatus, Task, TaskCreate, TaskStatus
@@ -162,6 +163,8 @@ class ProcessService:
             find_person(unit.session, data.author_id)
             if data.deadline is not None and data.deadline <= unit.now:
                 raise ProcessError("Срок задачи уже прошёл; укажите срок в будущем")
+            if data.deadline is not None and data.deadline > latest_deadline(unit.now):
+                raise ProcessError(f"Срок задачи слишком далёк: не позже чем через {MAX_YEARS} лет")
             task = Task.model_validate(data.model_dump(), update={"created_at": unit.now})
             task.id = insert_model(unit.db, TASKS, task)
             unit.emit(_task_event(events.TaskCreated, task))

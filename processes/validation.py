@@ -20,6 +20,24 @@ _MESSAGES = {
     "model_type": "ожидается словарь",
     "dict_type": "ожидается словарь",
     "enum": "допустимые значения: ",
+    "float_parsing": "ожидается число",
+    "finite_number": "ожидается конечное число",
+    "int_from_float": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "float_type": "ожидается число",
+    "bool_type": "ожидается true или false",
+    "string_unicode": "ожидается текст в UTF-8",
+    "string_pattern_mismatch": "недопустимые символы",
+    "too_long": "слишком длинный список",
+    "recursion_loop": "значение ссылается само на себя",
+    "date_parsing": "ожидается дата",
+    "datetime_parsing": "ожидаются дата и время",
+}
+_BOUNDS = {
+    "greater_than": "ожидается число больше {gt}",
+    "greater_than_equal": "ожидается число не меньше {ge}",
+    "less_than": "ожидается число меньше {lt}",
+    "less_than_equal": "ожидается число не больше {le}",
 }
 
 
@@ -30,6 +48,8 @@ def describe_error(error: Any) -> str:
         return str(error["ctx"]["error"])
     if kind in ("enum", "literal_error"):  # a StrEnum or a Literal: the same «one of» for the reader
         return _MESSAGES["enum"] + str(error.get("ctx", {}).get("expected", "")).replace(" or ", " или ")
+    if kind in _BOUNDS:
+        return _BOUNDS[kind].format(**error.get("ctx", {}))
     return _MESSAGES.get(kind, str(error["msg"]))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import socket
@@ -16,6 +17,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from algorithms.isolation import Mode, describe
+from processes.errors import ProcessError, quoted
 from signal_ext.bootstrap import App, bootstrap
 from signal_ext.bots.directory_bots import DirectoryBots
 from signal_ext.bots.runtime import BotRunner, TokenRefused
@@ -52,12 +54,31 @@ class Running:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0 = any free port)."""
+    """A listening socket (port 0 = any free port); a host or port that cannot be had is a ProcessError saying why."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError, UnicodeError) as error:
+        sock.close()
+        raise bind_refusal(host, port, error) from None
     sock.listen(128)
     return sock
+
+
+def bind_refusal(host: str, port: int, error: Exception) -> ProcessError:
+    """Why ``host`` and ``port`` could not be listened on, in Russian, naming the options that set them."""
+    reason = _BIND_REASONS.get(getattr(error, "errno", None) or 0, "адрес не подходит")
+    if isinstance(error, socket.gaierror):
+        reason = "такого адреса нет"
+    return ProcessError(f"Не удалось открыть {quoted(host)}, порт {port}: {reason} (параметры --host и --port)")
+
+
+_BIND_REASONS = {
+    errno.EADDRINUSE: "порт уже занят",
+    errno.EACCES: "нет прав (порты до 1024 — только для root)",
+    errno.EADDRNOTAVAIL: "у этой машины нет такого адреса",
+}
 
 
 async def start_service(settings: Settings, host: str, port: int, directory_token: bool = True) -> Running:
@@ -66,9 +87,9 @@ async def start_service(settings: Settings, host: str, port: int, directory_toke
     emulator serves every bot. A token from the record follows the record while running (as any directory bot's);
     a token from the setting or the emulator is fixed for the run."""
     in_environment = settings.telegram_token is not None
+    sock = bind(host, port)  # first: a port that cannot be had is told before anything starts (or logs)
     if directory_token:
         settings = await asyncio.to_thread(with_directory_token, settings)
-    sock = bind(host, port)
     url = f"http://{host}:{sock.getsockname()[1]}"
     emulator = EmulatorState() if settings.telegram_token is None else None
     if emulator is not None:

@@ -10,13 +10,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from signal_ext.database_url import check_database_url
+
 DEFAULT_DATABASE_URL = "sqlite:///signal.db"
+MAX_SETTING_NUMBER = 86400
+"""The largest port, timeout, interval, lease or attempt count accepted: a day of seconds (larger ones overflow)."""
 
 
 class Settings(BaseSettings):
     """Everything the service reads from its environment; invalid values stop it with a clear message."""
 
-    model_config = SettingsConfigDict(env_prefix="SIGNAL_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SIGNAL_", env_file=".env", extra="ignore", allow_inf_nan=False)
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
@@ -87,13 +91,27 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _usable_driver(cls, value: str) -> str:
-        return normalise_database_url(value)
+        return check_database_url(normalise_database_url(value))
 
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _usable_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
             raise ValueError("секрет вебхука: 16–256 символов A-Z, a-z, 0-9, _ и - (так требует Telegram)")
+        return value
+
+    @field_validator(
+        "smtp_port",
+        "smtp_timeout",
+        "dispatch_interval_seconds",
+        "dispatch_max_attempts",
+        "dispatch_lease_seconds",
+        "deadline_scan_seconds",
+    )
+    @classmethod
+    def _sane_number(cls, value: float) -> float:
+        if not 0 < value <= MAX_SETTING_NUMBER:
+            raise ValueError(f"ожидается число больше 0 и не больше {MAX_SETTING_NUMBER}")
         return value
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from processes.ids import record_id
 from signal_ext.bootstrap import App
 from signal_ext.bots.commands import MENU_BUTTONS, Command, normalise
 from signal_ext.bots.conversation_base import MENU_LABELS, Reply
@@ -89,16 +90,17 @@ class Conversation(TaskDialogs, CreationDialogs, PauseDialogs, AuthorizationDial
         kind, _, value = data.partition(":")
         if self.person is None:
             return [self.not_authorized()]
-        if kind == "page" and value.lstrip("-").isdigit():
-            return self.my_tasks(max(int(value), 0))
-        if kind in ("task", "more", "done", "files", "ack") and value.isdigit():
-            return self._task_press(kind, int(value))
+        number = record_id(value)  # None for anything but an id a record may have: a forged one asks no database
+        if kind == "page" and (value == "0" or number is not None):
+            return self.my_tasks(number or 0)
+        if kind in ("task", "more", "done", "files", "ack") and number is not None:
+            return self._task_press(kind, number)
         if kind == "choice":
             return self._choice(value)
-        if kind == "proc" and value.isdigit():
-            return self._choose_scenario(int(value))
-        if kind == "perf" and value.isdigit():
-            return self._choose_performer(int(value))
+        if kind == "proc" and number is not None:
+            return self._choose_scenario(number)
+        if kind == "perf" and number is not None:
+            return self._choose_performer(number)
         if kind == "reg":
             return self._registration_press(value)
         return [Reply(self.say("task_not_available"))]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from processes.errors import NotFound, ProcessError
+from processes.ids import record_id
 from processes.timeutil import utcnow
 from signal_ext.bots.models import Bot, BotCreate, BotPublic, BotText
 from signal_ext.bots.status import status_of
@@ -43,8 +44,9 @@ def add_bot(session: Session, data: BotCreate) -> Bot:
 def find_bot(session: Session, ref: str | int) -> Bot:
     """The bot ``ref`` names: its id, or its name (exact, then ignoring case)."""
     text = str(ref).strip()
-    if text.isdigit():
-        bot = session.get(Bot, int(text))
+    number = record_id(text)
+    if number is not None:
+        bot = session.get(Bot, number)
         if bot is not None:
             return bot
     bot = _bot_named(session, text)

@@ -18,6 +18,7 @@ from keywords.dialog import ChoiceState
 from keywords.errors import StateError
 from keywords.matching import KeywordTree
 from keywords.store import load_tree, revision
+from processes.ids import is_decimal, record_id
 from signal_ext.bots.dialogs import current_step, end_dialog, set_step
 from signal_ext.bots.texts import BotTexts
 
@@ -117,8 +118,9 @@ class TreeCache:
 def parse_press(data: str) -> tuple[str, Any, str] | None:
     """``kw:<node>:<action>`` → ("kw", node id, action); ``kl:<index>`` → ("kl", index, ""); else None."""
     parts = data.split(":")
-    if len(parts) == 3 and parts[0] == "kw" and parts[1].isdigit() and len(parts[1]) < 12:
-        return "kw", int(parts[1]), parts[2]
-    if len(parts) == 2 and parts[0] == "kl" and parts[1].isdigit() and len(parts[1]) < 4:
+    node = record_id(parts[1]) if len(parts) == 3 and parts[0] == "kw" else None
+    if node is not None:
+        return "kw", node, parts[2]
+    if len(parts) == 2 and parts[0] == "kl" and is_decimal(parts[1]) and len(parts[1]) < 4:
         return "kl", int(parts[1]), ""
     return None

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from auth.models import Registration, RegistrationStatus
 from processes.errors import ProcessError
+from processes.ids import record_id
 from processes.models import Person, PersonKind
 from processes.persons import match_persons
 from signal_ext.bots.conversation_base import ConversationBase, Reply
@@ -38,9 +39,9 @@ class RegistrationDialogs(ConversationBase):
     def _registration_press(self, value: str) -> list[Reply]:
         """A press of ``reg:<value>``."""
         number, _, action = value.partition(":")
-        if not number.isdigit() or self._request_for_me(int(number)) is None:
+        registration_id = record_id(number)
+        if registration_id is None or self._request_for_me(registration_id) is None:
             return [Reply(self.say("reg_not_available"))]
-        registration_id = int(number)
         verb, _, argument = action.partition(":")
         if verb == "approve":
             buttons = [
@@ -88,11 +89,12 @@ class RegistrationDialogs(ConversationBase):
             return [Reply(self.say("reg_not_available"))]
         kind = str(data["kind"])
         if verb == "p":
-            if not argument.isdigit() or int(argument) not in data.get("offered", []):
+            person_id = record_id(argument)
+            if person_id is None or person_id not in data.get("offered", []):
                 return [Reply(self.say("reg_not_available"))]
             return self._decide(
                 registration_id,
-                lambda: approve(self.app, registration_id, kind, person_ref=int(argument), decided_by=self._me()),
+                lambda: approve(self.app, registration_id, kind, person_ref=person_id, decided_by=self._me()),
             )
         if not data.get("name"):
             return [Reply(self.say("reg_not_available"))]

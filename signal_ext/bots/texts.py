@@ -28,7 +28,7 @@ from types import MappingProxyType
 
 from pydantic import BaseModel
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, quoted
 
 MESSAGE_LIMIT = 4096
 BUTTON_LIMIT = 64
@@ -425,7 +425,9 @@ def spec_of(key: str) -> TextSpec:
     """The spec of ``key``; an unknown key is a :class:`TextError` naming the close keys."""
     spec = DEFAULT_TEXTS.get(key)
     if spec is None:
-        raise TextError(key, f"Нет текста «{key}»{_suggest(key, DEFAULT_TEXTS)}; список: signal-ext bot texts BOT")
+        raise TextError(
+            key, f"Нет текста {quoted(key)}{_suggest(key, DEFAULT_TEXTS)}; список: signal-ext bot texts BOT"
+        )
     return spec
 
 

@@ -14,14 +14,16 @@ from algorithms.isolation import Mode, describe
 from algorithms.models import Algorithm, AlgorithmCreate, AlgorithmPublic
 from algorithms.values import result_lines
 from keywords.models import Keyword
+from processes.errors import shortened
+from processes.files import read_text_file
+from processes.json_text import load_json
 from processes.persons import find_person
 from signal_ext.bots.models import Bot
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import INPUT_FILE
 
 code_option = click.option("--code", default=None, help="Код алгоритма (Python).")
-file_option = click.option(
-    "--file", "code_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Файл с кодом."
-)
+file_option = click.option("--file", "code_file", type=INPUT_FILE, help="Файл с кодом.")
 
 
 @click.group("algorithm")
@@ -34,9 +36,9 @@ def _code(code: str | None, code_file: Path | None, required: bool) -> str | Non
         raise AlgorithmError("Укажите либо --code, либо --file")
     if code_file is not None:
         try:
-            return code_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise AlgorithmError(f"Файл {code_file} не прочитан: {error}") from error
+            return read_text_file(code_file)
+        except ValueError as error:
+            raise AlgorithmError(f"Файл {shortened(str(code_file))} не прочитан: {error}") from None
     if code is None and required:
         raise AlgorithmError("Укажите код: --code ТЕКСТ или --file ФАЙЛ")
     return code
@@ -133,9 +135,9 @@ def algorithm_users(session: Session, algorithm: Algorithm) -> list[str]:
 def run(ref: str, performer: str | None, data_text: str | None, as_json: bool) -> None:
     """Выполнить алгоритм и напечатать _Результат (список — по элементу в строке)."""
     try:
-        data = json.loads(data_text) if data_text is not None else None
-    except json.JSONDecodeError as error:
-        raise AlgorithmError(f"--data: неверный JSON ({error.msg}, позиция {error.pos})") from None
+        data = load_json(data_text) if data_text is not None else None
+    except ValueError as error:
+        raise AlgorithmError(f"--data: {error}") from None
     performer_id = None
     if performer is not None:
         with reading() as session:

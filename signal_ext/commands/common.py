@@ -1,4 +1,4 @@
-"""What every command shares: the lazily built application, output as text or JSON, error translation."""
+"""What every command shares: the lazily built application, its settings, output as text or JSON."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from processes.errors import ProcessError
-from processes.validation import describe_error, describe_validation
+from processes.validation import describe_error
 from signal_ext.bootstrap import App, bootstrap
-from signal_ext.redaction import redact, register_settings
+from signal_ext.redaction import register_settings
 from signal_ext.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,10 +50,19 @@ def load_settings() -> Settings:
         settings = Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        name = "SIGNAL_" + str(first["loc"][0]).upper() if first["loc"] else "SIGNAL_*"
+        name = _setting_name(str(first["loc"][0])) if first["loc"] else "SIGNAL_*"
         raise click.ClickException(f"Настройка {name}: {describe_error(first)}") from error
     register_settings(settings)
     return settings
+
+
+DATABASE_SETTING = "SIGNAL_DATABASE_URL"
+
+
+def _setting_name(field: str) -> str:
+    """The environment variable of settings field (or alias) ``field``."""
+    upper = field.upper()
+    return upper if upper.startswith("SIGNAL_") else "SIGNAL_" + upper
 
 
 def current_app(adjust: Callable[[Settings], Settings] | None = None) -> App:
@@ -77,27 +83,6 @@ def writing() -> Iterator[Session]:
     with current_app().open_session() as session:
         yield session
         session.commit()
-
-
-class SignalGroup(click.Group):
-    """A click group that turns the core's errors into one line on stderr and exit code 1; every such line
-    passes through :func:`redact`, the CLI's one error printing point."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError:  # about the command line itself, quoting what was typed
-            raise
-        except click.ClickException as error:
-            raise click.ClickException(redact(error.message)) from None
-        except ProcessError as error:
-            raise click.ClickException(redact(error.message)) from None
-        except ValidationError as error:
-            raise click.ClickException(redact(f"Неверные данные: {describe_validation(error)}")) from None
-        except OperationalError as error:
-            url = make_url(load_settings().database_url).render_as_string(hide_password=True)
-            reason = " ".join(str(error.orig).split())
-            raise click.ClickException(redact(f"База данных {url} недоступна: {reason}")) from None
 
 
 def local_time(moment: datetime | None) -> str:

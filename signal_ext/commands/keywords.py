@@ -12,8 +12,11 @@ from keywords.errors import KeywordError
 from keywords.file import AlgorithmExists, read_keyword_file
 from keywords.matching import normalise
 from keywords.store import export_yaml, load_tree, render_tree, replace_tree
+from processes.errors import shortened
+from processes.files import describe_os_error
 from signal_ext.bots.directory import find_bot
 from signal_ext.commands.common import reading, writing
+from signal_ext.commands.params import FILE_PATH
 
 
 @click.group("keywords")
@@ -33,7 +36,7 @@ def _algorithm_names(session: Session) -> AlgorithmExists:
 
 @keywords_group.command("load")
 @click.argument("bot_ref", metavar="BOT")
-@click.argument("path", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", metavar="FILE", type=FILE_PATH)
 def load(bot_ref: str, path: Path) -> None:
     """Заменить ключевые слова чат-бота BOT записями из YAML-файла FILE (всё или ничего)."""
     with writing() as session:
@@ -51,7 +54,7 @@ def load(bot_ref: str, path: Path) -> None:
 
 @keywords_group.command("export")
 @click.argument("bot_ref", metavar="BOT")
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Файл для записи.")
+@click.option("--output", "-o", type=FILE_PATH, default=None, help="Файл для записи.")
 def export(bot_ref: str, output: Path | None) -> None:
     """Выгрузить ключевые слова чат-бота BOT в YAML (в stdout или в файл --output)."""
     with reading() as session:
@@ -63,8 +66,8 @@ def export(bot_ref: str, output: Path | None) -> None:
         return
     try:
         output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise KeywordError(f"Не удалось записать {output}: {error.strerror or error}") from error
+    except (OSError, ValueError) as error:
+        raise KeywordError(f"Не удалось записать {shortened(str(output))}: {describe_os_error(error)}") from None
     click.echo(f"Ключевые слова чат-бота «{bot.name}» выгружены в {output}")
 
 

@@ -11,6 +11,7 @@ from processes.errors import ProcessError
 from processes.persons import find_person
 from signal_ext.bots.system_token import with_directory_token
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import RECORD_ID, Choice
 from signal_ext.notifications.messages import cancel_message, list_messages, mark_read, queue_message
 from signal_ext.notifications.models import MessageStatus, OutboxPublic
 from signal_ext.notifications.rules import list_rules
@@ -24,7 +25,7 @@ def message_group() -> None:
 
 @message_group.command("send")
 @click.option("--to", "recipient", required=True, help="Получатель (id или часть имени).")
-@click.option("--channel", type=click.Choice(["telegram", "email", "inbox"]), required=True)
+@click.option("--channel", type=Choice(["telegram", "email", "inbox"]), required=True)
 @click.option("--text", required=True, help="Текст (HTML Telegram: <b>, <i>, <u>, <a href>).")
 @click.option("--subject", default="", help="Тема (для e-mail).")
 @click.option("--at", "when", default=None, help="Когда отправить: 06.02 14:00, 6.2, 3 (дня), «завтра»…")
@@ -74,7 +75,7 @@ def list_(recipient: str | None, as_json: bool) -> None:
 
 
 @message_group.command("cancel")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=RECORD_ID)
 def cancel(message_id: int) -> None:
     """Отменить ещё не отправленное сообщение."""
     with writing() as session:
@@ -99,7 +100,7 @@ def inbox_list(person_ref: str, as_json: bool) -> None:
 
 
 @inbox_group.command("read")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=RECORD_ID)
 def inbox_read(message_id: int) -> None:
     """Отметить сообщение прочитанным."""
     with writing() as session:
@@ -108,7 +109,7 @@ def inbox_read(message_id: int) -> None:
 
 
 @click.command("rule")
-@click.argument("action", type=click.Choice(["list"]))
+@click.argument("action", type=Choice(["list"]))
 @json_option
 def rule_command(action: str, as_json: bool) -> None:
     """Правила оповещений: signal-ext rule list."""

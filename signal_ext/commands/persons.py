@@ -5,13 +5,14 @@ from __future__ import annotations
 import click
 from sqlmodel import col, select
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, quoted
 from processes.models import Person, PersonCreate, PersonKind, PersonPublic
 from processes.persons import add_person, find_person
 from processes.timeutil import utcnow
 from signal_ext.bots.directory import system_bot
 from signal_ext.bots.invites import create_invite, invite_link
 from signal_ext.commands.common import emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import Choice
 from signal_ext.lifecycle.persons import Change, block_person, delete_person, unblock_person
 from signal_ext.notifications.chats import link_chat
 from signal_ext.notifications.models import SYSTEM_BOT
@@ -25,7 +26,7 @@ def person_group() -> None:
 @person_group.command("add")
 @click.argument("full_name")
 @click.option("--short", "short_name", default="", help="Краткое имя (по умолчанию «Фамилия И. О.»).")
-@click.option("--kind", type=click.Choice([k.value for k in PersonKind]), default=PersonKind.USER.value)
+@click.option("--kind", type=Choice([k.value for k in PersonKind]), default=PersonKind.USER.value)
 @click.option("--email", default=None)
 @click.option("--phone", default=None)
 @click.option("--inn", default=None, help="ИНН контрагента.")
@@ -118,7 +119,7 @@ def _card(person: PersonPublic) -> str:
 def link_telegram(person_ref: str, chat_id: str) -> None:
     """Связать человека с чатом системного бота (CHAT_ID — из «Мой ключ» или из Telegram)."""
     if not chat_id.lstrip("-").isdigit():
-        raise ProcessError(f"CHAT_ID «{chat_id}»: ожидается число")
+        raise ProcessError(f"CHAT_ID {quoted(chat_id)}: ожидается число")
     with writing() as session:
         person = find_person(session, person_ref)
         link_chat(session, person, chat_id)
@@ -131,7 +132,7 @@ def link_telegram(person_ref: str, chat_id: str) -> None:
 def link(person_ref: str, key: str) -> None:
     """Связать человека с чатом системного бота по ключу чата."""
     if not key.strip().lstrip("-").isdigit():
-        raise ProcessError(f"Ключ «{key}»: ожидается число, которое бот прислал на «Мой ключ»")
+        raise ProcessError(f"Ключ {quoted(key)}: ожидается число, которое бот прислал на «Мой ключ»")
     with writing() as session:
         person = find_person(session, person_ref)
         link_chat(session, person, key.strip())

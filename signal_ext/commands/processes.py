@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 
-from processes.errors import ProcessError
+from processes.errors import NotFound, ProcessError, shortened
+from processes.files import read_file_bytes
+from processes.ids import is_decimal, record_id
 from processes.models import ProcessPublic, ProcessStatus
 from processes.queries import list_processes, show_process
 from processes.services import NewAttachment
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading
+from signal_ext.commands.params import INPUT_FILE, RECORD_ID, Choice
 
 
 @click.group("process")
@@ -23,7 +26,7 @@ def process_group() -> None:
 @click.argument("target")
 @click.option("--author", help="Автор процесса (id или часть имени); без него TARGET — номер созданного процесса.")
 @click.option("--description", default="", help="Описание процесса.")
-@click.option("--attach", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--attach", "files", multiple=True, type=INPUT_FILE)
 @json_option
 def start(target: str, author: str | None, description: str, files: tuple[Path, ...], as_json: bool) -> None:
     """Создать процесс по сценарию TARGET (и запустить, если у сценария нет ручного старта),
@@ -32,8 +35,11 @@ def start(target: str, author: str | None, description: str, files: tuple[Path, 
     if author is not None:
         attachments = [_attachment(path) for path in files]
         process = service.start_process(target, author, description, attachments)
-    elif target.isdigit():
-        process = service.start_created(int(target))
+    elif is_decimal(target):
+        number = record_id(target)
+        if number is None:
+            raise NotFound("процесс", target)
+        process = service.start_created(number)
     else:
         raise ProcessError("Укажите --author, чтобы создать процесс по сценарию, или номер созданного процесса")
     assert process.id is not None
@@ -46,7 +52,7 @@ def start(target: str, author: str | None, description: str, files: tuple[Path, 
 
 
 @process_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in ProcessStatus]), default=None)
+@click.option("--status", type=Choice([s.value for s in ProcessStatus]), default=None)
 @json_option
 def list_(status: str | None, as_json: bool) -> None:
     """Список процессов."""
@@ -56,7 +62,7 @@ def list_(status: str | None, as_json: bool) -> None:
 
 
 @process_group.command("show")
-@click.argument("process_id", type=int)
+@click.argument("process_id", type=RECORD_ID)
 @json_option
 def show(process_id: int, as_json: bool) -> None:
     """Процесс с его задачами."""
@@ -66,7 +72,7 @@ def show(process_id: int, as_json: bool) -> None:
 
 
 @process_group.command("cancel")
-@click.argument("process_id", type=int)
+@click.argument("process_id", type=RECORD_ID)
 @click.option("--reason", default="", help="Причина прерывания.")
 def cancel(process_id: int, reason: str) -> None:
     """Прервать процесс; его открытые задачи отменяются."""
@@ -76,7 +82,11 @@ def cancel(process_id: int, reason: str) -> None:
 
 def _attachment(path: Path) -> NewAttachment:
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return NewAttachment(path.name, path.read_bytes(), content_type)
+    try:
+        content = read_file_bytes(path)
+    except ValueError as error:
+        raise ProcessError(f"Вложение {shortened(str(path))}: {error}") from None
+    return NewAttachment(path.name, content, content_type)
 
 
 def _line(process: ProcessPublic) -> str:

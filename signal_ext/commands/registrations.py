@@ -10,11 +10,12 @@ from processes.models import Person
 from signal_ext.bots.directory import find_bot
 from signal_ext.bots.models import Bot
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading, writing
+from signal_ext.commands.params import RECORD_ID, Choice
 from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
 from signal_ext.registrations import RegistrationPublic, approve, list_registrations, reject, set_auth
 from signal_ext.registrations.queries import parse_status
 
-KIND_CHOICE = click.Choice(["user", "partner", "counterparty"], case_sensitive=False)
+KIND_CHOICE = Choice(["user", "partner", "counterparty"], case_sensitive=False)
 
 
 @click.command("auth")
@@ -72,7 +73,7 @@ def list_(status: str | None, bot_ref: str | None, as_json: bool) -> None:
 
 
 @registration_group.command("approve")
-@click.argument("registration_id", type=int, metavar="ID")
+@click.argument("registration_id", type=RECORD_ID, metavar="ID")
 @click.option("--as", "kind", type=KIND_CHOICE, required=True, help="Кем зарегистрировать.")
 @click.option("--person", "person_ref", default=None, help="Существующий человек: id или часть имени.")
 @click.option("--new-name", default=None, help="Имя нового человека этого вида.")
@@ -87,7 +88,7 @@ def approve_command(registration_id: int, kind: str, person_ref: str | None, new
 
 
 @registration_group.command("reject")
-@click.argument("registration_id", type=int, metavar="ID")
+@click.argument("registration_id", type=RECORD_ID, metavar="ID")
 @click.option("--reason", required=True, help="Причина: заявитель её получит.")
 def reject_command(registration_id: int, reason: str) -> None:
     """Отклонить заявку с причиной."""

@@ -10,6 +10,7 @@ from processes.models import ScenarioPublic
 from processes.queries import scenario_public
 from processes.scenarios import current_scenarios, find_scenario
 from signal_ext.commands.common import current_app, emit, json_option, reading, writing
+from signal_ext.commands.params import FILE_PATH
 from signal_ext.scenario_loading import read_checked, store_document
 
 _ACTIONS = {"created": "добавлен", "updated": "обновлён", "unchanged": "без изменений"}
@@ -21,7 +22,7 @@ def scenario_group() -> None:
 
 
 @scenario_group.command("load")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=FILE_PATH)
 def load(path: Path) -> None:
     """Загрузить сценарии из YAML-файла (всё или ничего)."""
     document = read_checked(path, current_app().templates)

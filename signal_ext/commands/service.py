@@ -8,6 +8,7 @@ import click
 
 from signal_ext.bots.system_token import with_directory_token
 from signal_ext.commands.common import current_app
+from signal_ext.commands.params import PORT
 
 
 @click.command("dispatch")
@@ -33,9 +34,14 @@ def dispatch_command(once: bool) -> None:
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8081, show_default=True, type=int, help="0 — любой свободный порт.")
+@click.option("--port", default=8081, show_default=True, type=PORT, help="0 — любой свободный порт.")
 def emulator_command(host: str, port: int) -> None:
     """Запустить эмулятор Telegram Bot API (для тестов и демо) и работать, пока не остановят."""
     from signal_ext.telegram_emulator import serve_forever
 
-    serve_forever(host, port)
+    try:
+        serve_forever(host, port)
+    except (OSError, OverflowError, UnicodeError) as error:  # the port could not be had: nothing started yet
+        from signal_ext.run import bind_refusal
+
+        raise bind_refusal(host, port, error) from None

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import click
 
-from processes.errors import ProcessError
+from processes.errors import ProcessError, quoted
 from processes.models import TaskCreate, TaskPublic, TaskStatus
 from processes.persons import find_person
 from processes.queries import list_tasks, show_task
 from signal_ext.commands.common import current_app, emit, json_option, local_time, reading
+from signal_ext.commands.params import RECORD_ID, Choice, DateTime
 
 _DEADLINE_FORMATS = ["%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]
 
@@ -22,7 +23,7 @@ def task_group() -> None:
 
 @task_group.command("list")
 @click.option("--performer", default=None, help="Исполнитель (id или часть имени).")
-@click.option("--status", type=click.Choice([s.value for s in TaskStatus]), default=None)
+@click.option("--status", type=Choice([s.value for s in TaskStatus]), default=None)
 @json_option
 def list_(performer: str | None, status: str | None, as_json: bool) -> None:
     """Список задач."""
@@ -33,7 +34,7 @@ def list_(performer: str | None, status: str | None, as_json: bool) -> None:
 
 
 @task_group.command("show")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RECORD_ID)
 @json_option
 def show(task_id: int, as_json: bool) -> None:
     """Задача подробно."""
@@ -47,7 +48,7 @@ def show(task_id: int, as_json: bool) -> None:
 @click.option("--performer", default=None, help="Исполнитель (по умолчанию — автор).")
 @click.option("--author", required=True, help="Автор задачи (id или часть имени).")
 @click.option("--title", default=None, help="Заголовок (по умолчанию — начало описания).")
-@click.option("--deadline", type=click.DateTime(_DEADLINE_FORMATS), default=None, help="Срок: ДД.ММ.ГГГГ ЧЧ:ММ.")
+@click.option("--deadline", type=DateTime(_DEADLINE_FORMATS), default=None, help="Срок: ДД.ММ.ГГГГ ЧЧ:ММ.")
 @click.option("--important", is_flag=True, help="Важная задача.")
 @json_option
 def create(
@@ -83,7 +84,7 @@ def create(
 
 
 @task_group.command("complete")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RECORD_ID)
 @click.option("--comment", default="", help="Комментарий исполнителя.")
 @click.option("--data", "pairs", multiple=True, metavar="FIELD=VALUE", help="Значение обязательного поля.")
 @json_option
@@ -97,7 +98,7 @@ def complete(task_id: int, comment: str, pairs: tuple[str, ...], as_json: bool) 
 
 
 @task_group.command("ack")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=RECORD_ID)
 def acknowledge(task_id: int) -> None:
     """Отметить ознакомление с задачей."""
     task = current_app().processes.acknowledge_task(task_id)
@@ -114,7 +115,7 @@ def _with_workday_end(deadline: datetime) -> datetime:
 def _pair(item: str) -> tuple[str, str]:
     name, sep, value = item.partition("=")
     if not sep or not name.strip():
-        raise ProcessError(f"--data «{item}»: ожидается ПОЛЕ=ЗНАЧЕНИЕ")
+        raise ProcessError(f"--data {quoted(item)}: ожидается ПОЛЕ=ЗНАЧЕНИЕ")
     return name.strip(), value
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from processes.errors import InvalidState, NotFound
+from processes.ids import record_id
 from processes.services import ProcessService
 from signal_ext.notifications.engine import ACKNOWLEDGE_PREFIX
 from signal_ext.notifications.models import SYSTEM_BOT, OutboxMessage, TelegramChat
@@ -20,9 +21,9 @@ def acknowledge_press(
 
     Records the time on the task (once) and on the notifications of that task sent to the chat; returns the
     task id. Forged or foreign payloads raise NotFound / InvalidState and change nothing."""
-    if not data.startswith(ACKNOWLEDGE_PREFIX) or not data[len(ACKNOWLEDGE_PREFIX) :].isdigit():
+    task_id = record_id(data[len(ACKNOWLEDGE_PREFIX) :]) if data.startswith(ACKNOWLEDGE_PREFIX) else None
+    if task_id is None:
         raise NotFound("кнопка", data)
-    task_id = int(data[len(ACKNOWLEDGE_PREFIX) :])
     with open_session() as session:
         person_id = session.exec(
             select(TelegramChat.person_id).where(TelegramChat.bot == bot, TelegramChat.chat_id == chat_id)

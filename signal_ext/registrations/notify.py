@@ -9,6 +9,7 @@ from html import escape
 from sqlmodel import Session, select
 
 from auth.models import Registration
+from processes.ids import record_id
 from processes.models import Person
 from signal_ext.bots.directory import texts_of
 from signal_ext.bots.models import Bot
@@ -31,11 +32,10 @@ def callback_data(registration_id: int, action: str) -> str:
 def parse_callback(data: str) -> tuple[int, str] | None:
     """``(registration_id, action)`` of a button's callback data, or None when it is not a registration button."""
     parts = data.split(":")
-    if len(parts) != 3 or f"{parts[0]}:" != CALLBACK_PREFIX or not parts[1].isdigit():
+    registration_id = record_id(parts[1]) if len(parts) == 3 and f"{parts[0]}:" == CALLBACK_PREFIX else None
+    if registration_id is None or parts[2] not in (APPROVE_ACTION, REJECT_ACTION):
         return None
-    if parts[2] not in (APPROVE_ACTION, REJECT_ACTION):
-        return None
-    return int(parts[1]), parts[2]
+    return registration_id, parts[2]
 
 
 def review_buttons(registration_id: int) -> list[dict[str, str]]:

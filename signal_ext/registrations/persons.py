@@ -9,13 +9,13 @@ from sqlmodel import Session, col, select
 from auth.decision import KIND_NAMES, parse_kind
 from processes.errors import ProcessError
 from processes.fields import normalise_phone
+from processes.ids import is_decimal, record_id
 from processes.models import Person, PersonCreate
 from processes.persons import add_person, find_person
 from signal_ext.bots.models import Bot
 from signal_ext.registrations.bots import is_available
 
 ADMIN_ROLE = "admin"
-MAX_ID = 2**31 - 1  # ids are 32-bit integers: a longer number (an ИНН) is never an id
 
 
 def _usable() -> ColumnElement[bool]:
@@ -34,8 +34,9 @@ def person_from_result(session: Session, value: object) -> int | None:
     text = " ".join(str(value).split())
     if not text:
         return None
-    if text.isdigit():
-        person = session.get(Person, int(text)) if int(text) <= MAX_ID else None
+    if is_decimal(text):
+        number = record_id(text)
+        person = session.get(Person, number) if number is not None else None
         if person is not None and is_available(person):
             return person.id
         by_inn = session.exec(select(Person).where(Person.inn == text, _usable())).all()

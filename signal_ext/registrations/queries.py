@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from auth.models import Registration, RegistrationStage, RegistrationStatus
-from processes.errors import NotFound, ProcessError
+from processes.errors import NotFound, ProcessError, quoted
 from processes.models import Person
 from signal_ext.bots.models import Bot
 from signal_ext.notifications.models import SYSTEM_BOT, TelegramChat
@@ -42,7 +42,7 @@ def parse_status(text: str) -> RegistrationStatus:
         if folded in (status.value.casefold(), status.name.casefold()):
             return status
     known = ", ".join(s.value for s in RegistrationStatus)
-    raise ProcessError(f"Статус заявки «{text}» неизвестен: {known}")
+    raise ProcessError(f"Статус заявки {quoted(text)} неизвестен: {known}")
 
 
 def _chat_bot(session: Session, bot_name: str) -> str:

@@ -18,18 +18,23 @@ import signal_ext.bots.dialogs  # registers the dialog table
 import signal_ext.bots.invites  # registers the invite table
 import signal_ext.bots.models  # registers the bot tables
 import signal_ext.notifications.models  # noqa: F401
+from signal_ext.storage.guard import refuse_unstorable, serialise_json, serialise_json_marking
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def create_db_engine(url: str, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and write-locking transactions."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and write-locking transactions. On both, a value no
+    column can hold is refused before it is sent (:mod:`signal_ext.storage.guard`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        timeout = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_engine(url, echo=echo, connect_args=timeout, json_serializer=serialise_json_marking)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, json_serializer=serialise_json)
+    refuse_unstorable(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
