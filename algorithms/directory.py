@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from algorithms.errors import AlgorithmError, AlgorithmNotFound, CodeRefused
 from algorithms.models import Algorithm, AlgorithmCreate
 from algorithms.sandbox import compile_algorithm
+from processes.ids import record_id
 from processes.timeutil import utcnow
 
 MAX_NAME = 128
@@ -88,8 +89,9 @@ def update_algorithm(
 def find_algorithm(session: Session, ref: str | int) -> Algorithm:
     """The algorithm ``ref`` names: its id, its name or its additional name (ignoring case and whitespace)."""
     text = str(ref).strip()
-    if text.isdigit():
-        found = session.get(Algorithm, int(text))
+    number = record_id(text)
+    if number is not None:
+        found = session.get(Algorithm, number)
         if found is not None:
             return found
     found = _named(list_algorithms(session), text)

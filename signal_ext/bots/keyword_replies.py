@@ -20,6 +20,7 @@ from keywords.dialog import AlgorithmValue, ChoiceState, Outcome, format_value
 from keywords.engine import KeywordEngine
 from keywords.errors import KeywordError
 from processes.errors import ProcessError
+from processes.ids import is_decimal
 from signal_ext.bootstrap import App
 from signal_ext.bots.auth_gate import SharedContact
 from signal_ext.bots.commands import Command, command_of
@@ -120,7 +121,7 @@ class KeywordChat:
         if press is None or press[0] != "kw" or choice is None or choice.node_id != press[1]:
             return [self._expired()]
         action = press[2]
-        if action.isdigit() and int(action) < len(choice.offered):
+        if is_decimal(action) and len(action) <= 4 and int(action) < len(choice.offered):  # forged ones included
             text, choice = choice.offered[int(action)], choice.model_copy(update={"pending": None})
         elif action in ("yes", "no") and choice.pending is not None:
             text = self.texts.get("button_yes" if action == "yes" else "button_no")
