@@ -230,7 +230,8 @@ class Stats:
 class DuplicateGroup:
     """Messages with the same content delivered to one chat more than once.
 
-    ``after_lost_answer`` counts the repeats whose previous delivery was accepted but its answer lost.
+    ``after_lost_answer`` counts the repeats a lost answer explains: each copy that was accepted but whose answer
+    the bot never got explains one repeat, whether the retry came after it or — the original hanging — before it.
     """
 
     bot_id: int
