@@ -83,14 +83,19 @@ class Dispatcher:
             return report
         gate = asyncio.Semaphore(self._concurrency)
         heartbeat = asyncio.create_task(self._heartbeat(claim))
-        try:
-            await asyncio.gather(*(self._deliver_chat(claim, rows, gate, report) for rows in chats))
+        try:  # every chat runs to its end before anything is given back, even when one of them fails
+            outcomes = await asyncio.gather(
+                *(self._deliver_chat(claim, rows, gate, report) for rows in chats), return_exceptions=True
+            )
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             unworked = set(claim.held)
             await self._write(lambda c: claims.release(c, token, unworked))
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return report
 
     async def run_until_idle(self, limit: int = 200) -> DispatchReport:
