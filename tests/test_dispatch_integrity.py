@@ -179,6 +179,28 @@ def test_ten_kills_lose_nothing_keep_the_order_and_duplicate_only_the_sends_in_f
     assert duplicates <= sum(in_flight), (duplicates, in_flight)
 
 
+def test_a_stopped_dispatcher_gives_its_chats_back_at_once(
+    database_url: str, emulator: EmulatorServer, reader: Engine, tmp_path: Path
+) -> None:
+    expected = _queue(database_url, chats=2, per_chat=8, text=_short)  # a round of 8 s: one message a second
+    process = _start(database_url, emulator, tmp_path, lease=60.0)  # its chats would wait a minute for the lease
+    try:
+        _wait_for(lambda: emulator.state.stats().accepted >= 4, 60, "the first sends")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        _stop([process])
+    rows = _rows(reader)
+    sent = [row.body for row in rows if row.status == MessageStatus.SENT]
+    assert {row.status for row in rows} == {MessageStatus.SENT, MessageStatus.PENDING}
+    left = [row for row in rows if row.status == MessageStatus.PENDING]
+    assert all(row.claimed_by is None for row in rows)  # nothing held: another dispatcher takes the rest now
+    assert {(row.attempts, row.last_error) for row in left} == {(0, "")}  # given back untouched
+    for chat, texts in expected.items():
+        delivered = [m.text or "" for m in emulator.state.messages(chat)]
+        assert delivered == texts[: len(delivered)] and set(delivered) <= set(sent)
+
+
 def _holder(row: OutboxMessage) -> int | None:
     """The process id in a row's claim (``host:pid:random``), if it is claimed from this host."""
     host, _, rest = (row.claimed_by or "").partition(":")

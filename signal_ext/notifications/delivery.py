@@ -1,14 +1,21 @@
-"""The dispatcher's small parts: the retry policy, a round's report, a claim held in memory, external ids."""
+"""The dispatcher's small parts: the retry policy, a round's report, a claim held in memory, the message a row
+makes, external ids."""
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from signal_ext.channels.base import DeliveryResult, DeliveryStatus
+from sqlalchemy import Table, select
+from sqlmodel import Session, SQLModel
 
+from signal_ext.channels.base import Button, DeliveryResult, DeliveryStatus, OutgoingAttachment, OutgoingMessage
+
+ATTACHMENTS: Table = SQLModel.metadata.tables["attachment"]
 EXTERNAL_ID_LENGTH = 200  # the outbox column's width
 
 
@@ -71,3 +78,23 @@ def joined_ids(previous: str | None, new: str | None) -> str | None:
         return text
     first, last = ids[0].split("…")[0], ids[-1]
     return f"{first}…{last}"[:EXTERNAL_ID_LENGTH]
+
+
+def outgoing_message(row: dict[str, Any], open_session: Callable[[], Session]) -> OutgoingMessage:
+    """The message an outbox row makes, with its process's attachments when the rule asked for them (blocking:
+    reads them from the database)."""
+    attachments: tuple[OutgoingAttachment, ...] = ()
+    if row["with_attachments"] and row["process_id"] is not None:
+        statement = select(ATTACHMENTS).where(ATTACHMENTS.c.process_id == row["process_id"]).order_by(ATTACHMENTS.c.id)
+        with open_session() as session:
+            found = session.connection().execute(statement).mappings().all()
+        attachments = tuple(OutgoingAttachment(a["filename"], a["content"], a["content_type"]) for a in found)
+    return OutgoingMessage(
+        message_id=row["id"],
+        address=row["address"],
+        body=row["body"],
+        subject=row["subject"],
+        person_id=row["person_id"],
+        attachments=attachments,
+        buttons=tuple(Button(b["text"], b["data"]) for b in row["buttons"]),
+    )

@@ -17,29 +17,33 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Table, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Connection
+from sqlmodel import Session
 
 if TYPE_CHECKING:
     from signal_ext.channels.bot_channels import BotChannels
 
 from processes.timeutil import utcnow
 from signal_ext.channels.base import (
-    Button,
     Channel,
     DeliveryResult,
     DeliveryStatus,
-    OutgoingAttachment,
     OutgoingMessage,
 )
 from signal_ext.channels.registry import ChannelRegistry
 from signal_ext.notifications import claims
-from signal_ext.notifications.delivery import Claim, DispatchReport, RetryPolicy, count, joined_ids
+from signal_ext.notifications.delivery import (
+    Claim,
+    DispatchReport,
+    RetryPolicy,
+    count,
+    joined_ids,
+    outgoing_message,
+)
 from signal_ext.notifications.models import SYSTEM_BOT, MessageStatus
 
 __all__ = ["DispatchReport", "Dispatcher", "RetryPolicy"]
 
-ATTACHMENTS: Table = SQLModel.metadata.tables["attachment"]
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -69,12 +73,20 @@ class Dispatcher:
         self._rng = random.Random()
         # One writer thread: concurrent SQLite write transactions would wait on each other in the busy handler.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-writer")
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ends the rounds in progress after their sends in flight (the rest of their chats is given back at once,
+        for another dispatcher) and claims nothing more."""
+        self._stopping = True
 
     async def run_once(self, limit: int = 200, only: Sequence[int] | None = None) -> DispatchReport:
         """Claims due chats (up to ``limit`` messages, or just the ids in ``only``), sends their messages — chats
         in parallel, each chat's in order — and records every part; what was claimed but not worked is given
         back."""
         report = DispatchReport()
+        if self._stopping:
+            return report
         token, now = claims.new_token(), self._clock()
         chats = await self._write(lambda c: claims.claim_due(c, token, now, self._lease, limit, self._per_chat, only))
         claim = Claim(token, now + self._lease, {row["id"] for rows in chats for row in rows})
@@ -132,7 +144,7 @@ class Dispatcher:
             return await self._finish(
                 claim, row, DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
             )
-        message = await self._message(row)
+        message = await asyncio.to_thread(outgoing_message, row, self._open_session)
         total = channel.parts(message)
         while row["delivered_parts"] < total:
             if not await self._holding(claim, row["id"]):
@@ -154,30 +166,11 @@ class Dispatcher:
             return self._channels.get(row["channel"])
         return await asyncio.to_thread(self._bot_channels.get, bot)
 
-    async def _message(self, row: dict[str, Any]) -> OutgoingMessage:
-        return OutgoingMessage(
-            message_id=row["id"],
-            address=row["address"],
-            body=row["body"],
-            subject=row["subject"],
-            person_id=row["person_id"],
-            attachments=await asyncio.to_thread(self._attachments, row) if row["with_attachments"] else (),
-            buttons=tuple(Button(b["text"], b["data"]) for b in row["buttons"]),
-        )
-
     async def _send_part(self, channel: Channel, message: OutgoingMessage, part: int) -> DeliveryResult:
         try:
             return await channel.send_part(message, part)
         except Exception as error:  # a channel must not raise, but one that does must not stop the round
             return DeliveryResult.retry(f"{type(error).__name__}: {error}")
-
-    def _attachments(self, row: dict[str, Any]) -> tuple[OutgoingAttachment, ...]:
-        if not row["with_attachments"] or row["process_id"] is None:
-            return ()
-        statement = select(ATTACHMENTS).where(ATTACHMENTS.c.process_id == row["process_id"]).order_by(ATTACHMENTS.c.id)
-        with self._open_session() as session:
-            found = session.connection().execute(statement).mappings().all()
-        return tuple(OutgoingAttachment(a["filename"], a["content"], a["content_type"]) for a in found)
 
     # --- the lease ------------------------------------------------------------------------------------------
 
@@ -200,7 +193,10 @@ class Dispatcher:
 
     async def _holding(self, claim: Claim, row_id: int) -> bool:
         """Whether row ``row_id`` is still this claim's with time to send: renewed first when the lease is in its
-        last third; a row another dispatcher took over, or a lease that cannot be renewed, stops the chat."""
+        last third; a row another dispatcher took over, or a lease that cannot be renewed, stops the chat (and so
+        does a stop)."""
+        if self._stopping:
+            return False
         if row_id not in claim.lost and claim.lease_until - self._clock() > self._lease / 3:
             return True
         try:
