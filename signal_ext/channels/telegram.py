@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from typing import Any
@@ -92,7 +93,7 @@ class TelegramChannel:
 
     def parts(self, message: OutgoingMessage) -> int:
         """The text's pieces (a text over 4096 characters is split), then one part per attachment."""
-        return len(split_html(message.body)) + len(message.attachments)
+        return len(_pieces(message.body)) + len(message.attachments)
 
     async def send_part(self, message: OutgoingMessage, part: int) -> DeliveryResult:
         """Sends one piece of the text (the buttons go under the last one) or one attachment; the message id
@@ -101,7 +102,7 @@ class TelegramChannel:
             if not self._ready:
                 await self.bot.initialize()
                 self._ready = True
-            pieces = split_html(message.body)
+            pieces = _pieces(message.body)
             if part < len(pieces):
                 sent = await self._send_piece(message, pieces[part], last=part == len(pieces) - 1)
             else:
@@ -132,6 +133,12 @@ class TelegramChannel:
             if "can't parse entities" not in error.message.lower():
                 raise
             return await self.bot.send_message(chat_id=message.address, text=plain_text(piece), reply_markup=buttons)
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(body: str) -> tuple[str, ...]:
+    """The pieces a text is sent in (asked for once to count the parts, then once per part)."""
+    return tuple(split_html(body))
 
 
 def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:

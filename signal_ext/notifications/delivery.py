@@ -80,11 +80,11 @@ def joined_ids(previous: str | None, new: str | None) -> str | None:
     return f"{first}…{last}"[:EXTERNAL_ID_LENGTH]
 
 
-def outgoing_message(row: dict[str, Any], open_session: Callable[[], Session]) -> OutgoingMessage:
-    """The message an outbox row makes, with its process's attachments when the rule asked for them (blocking:
-    reads them from the database)."""
+def outgoing_message(row: dict[str, Any], open_session: Callable[[], Session] | None = None) -> OutgoingMessage:
+    """The message an outbox row makes, with its process's attachments when the rule asked for them (then
+    blocking: they are read through ``open_session``)."""
     attachments: tuple[OutgoingAttachment, ...] = ()
-    if row["with_attachments"] and row["process_id"] is not None:
+    if open_session is not None and row["with_attachments"] and row["process_id"] is not None:
         statement = select(ATTACHMENTS).where(ATTACHMENTS.c.process_id == row["process_id"]).order_by(ATTACHMENTS.c.id)
         with open_session() as session:
             found = session.connection().execute(statement).mappings().all()

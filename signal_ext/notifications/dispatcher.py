@@ -144,7 +144,8 @@ class Dispatcher:
             return await self._finish(
                 claim, row, DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
             )
-        message = await asyncio.to_thread(outgoing_message, row, self._open_session)
+        reads = row["with_attachments"]  # only a message with attachments reads the database
+        message = await asyncio.to_thread(outgoing_message, row, self._open_session) if reads else outgoing_message(row)
         total = channel.parts(message)
         while row["delivered_parts"] < total:
             if not await self._holding(claim, row["id"]):
