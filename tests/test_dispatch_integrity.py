@@ -163,10 +163,10 @@ def test_ten_kills_lose_nothing_keep_the_order_and_duplicate_only_the_sends_in_f
             running.remove(victim)
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=10)
+            # its rows carry its claim until the lease runs out: what the emulator accepted of them it never recorded
+            held = {r.body for r in _rows(reader) if r.status == MessageStatus.SENDING and _holder(r) == victim.pid}
             running.append(_start(database_url, emulator, tmp_path, lease=1.5))
             _wait_for(lambda: emulator.state.stats().in_progress == 0, 10, "the dead process's calls answered")
-            # its rows still carry its claim (for a lease): what the emulator accepted of them it never recorded
-            held = {r.body for r in _rows(reader) if r.status == MessageStatus.SENDING and _holder(r) == victim.pid}
             copies = [m for chat in chats for m in emulator.state.messages(chat) if m.text in held]
             in_flight.append(len({m.seq for m in copies} - counted))
             counted |= {m.seq for m in copies}
