@@ -31,7 +31,7 @@ from signal_ext.channels.telegram import TelegramChannel
 from signal_ext.http.app import EMULATOR_PREFIX, WEBHOOK_PREFIX, create_http_app
 from signal_ext.notifications.models import SYSTEM_BOT
 from signal_ext.redaction import install_log_redaction
-from signal_ext.service import build_scheduler, dispatch_round
+from signal_ext.service import build_scheduler, dispatch_round, stop_on_signals
 from signal_ext.settings import Settings
 from signal_ext.telegram_emulator import EmulatorState
 
@@ -183,6 +183,7 @@ async def run_forever(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     running = await start_service(settings, host, port, directory_token)
+    stop_on_signals(loop, stop, running.app)  # from now on a signal also ends the dispatch round in progress
     scheduler = build_scheduler(running.app)
     scheduler.start()
     isolation = await asyncio.to_thread(lambda: running.app.algorithms.runner.isolation)
@@ -199,4 +200,5 @@ async def run_forever(
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        running.app.dispatcher.stop()  # a round in progress gives its chats back after the sends in flight
         await stop_service(running)

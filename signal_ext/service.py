@@ -52,8 +52,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     flight and releases the channels."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    stop_on_signals(loop, stop, app)
     scheduler = build_scheduler(app)
     scheduler.start()
     try:
@@ -61,10 +60,23 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
+        app.dispatcher.stop()  # a round in progress gives its chats back after the sends in flight
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await _drain(loop)
         await app.aclose()
+
+
+def stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event, app: App) -> None:
+    """SIGINT and SIGTERM set ``stop`` and end the dispatcher's round in progress after its sends in flight (its
+    chats are given back at once, not held until their lease runs out)."""
+
+    def on_signal() -> None:
+        app.dispatcher.stop()
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
 
 
 async def _drain(loop: asyncio.AbstractEventLoop) -> None:

@@ -329,6 +329,27 @@ def test_timeout_is_timed_out_and_the_late_message_counts_as_lost(emulator: Emul
     assert emulator.state.stats().faults_injected == {"timeout": 1}
 
 
+def test_a_retry_accepted_before_the_hung_original_is_explained_by_its_lost_answer(emulator: EmulatorServer) -> None:
+    emulator.state.configure(faults=FaultConfig(timeout=1.0, timeout_seconds=1.0))
+
+    async def scenario() -> None:
+        async with make_bot(emulator, read_timeout=0.2) as bot:
+            with pytest.raises(TimedOut):
+                await bot.send_message(CHAT, "Напоминание о сроке")
+            emulator.state.configure(faults=FaultConfig())
+            await bot.send_message(CHAT, "Напоминание о сроке")  # the retry, while the original still hangs
+
+    run(scenario())
+    deadline = time.monotonic() + 5
+    while len(emulator.state.messages(CHAT)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    retry, original = emulator.state.messages(CHAT)
+    assert not retry.answer_lost and original.answer_lost  # the retry came first
+    [group] = emulator.state.duplicates()
+    assert (group.message_ids, group.after_lost_answer) == ((1, 2), 1)
+    assert emulator.state.stats_json()["duplicates_from_lost_answers"] == 1
+
+
 def test_get_updates_long_poll_returns_a_pushed_message(emulator: EmulatorServer) -> None:
     async def scenario() -> None:
         async with make_bot(emulator) as bot:

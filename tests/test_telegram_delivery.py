@@ -4,8 +4,6 @@ client → the project's Bot API emulator over HTTP, with Telegram's limits and 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -224,50 +222,6 @@ def test_two_dispatchers_never_send_the_same_message(tg_app: App, emulator: Emul
     assert outcome == []
     assert emulator.state.stats().accepted == 120
     assert emulator.state.duplicates() == []
-
-
-def test_a_dispatcher_killed_mid_batch_loses_nothing(
-    database_url: str, emulator: EmulatorServer, tmp_path: Path
-) -> None:
-    app = bootstrap(Settings(database_url=database_url), apply_migrations=False)
-    ids = _people(app, 60)
-    _queue(app, ids, per_person=2)
-    app.close()
-    emulator.state.configure(limits=LimitConfig(enabled=True))
-    env = dict(
-        os.environ,
-        SIGNAL_DATABASE_URL=database_url,
-        SIGNAL_TELEGRAM_TOKEN=TOKEN,
-        SIGNAL_TELEGRAM_API_URL=emulator.url,
-        SIGNAL_DISPATCH_LEASE_SECONDS="1",
-        SIGNAL_DISPATCH_INTERVAL_SECONDS="0.1",
-    )
-    script = str(Path(sys.executable).parent / "signal-ext")
-    service = subprocess.Popen([script, "dispatch"], env=env, cwd=tmp_path)
-    deadline = time.monotonic() + 30
-    while emulator.state.stats().accepted < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    service.send_signal(signal.SIGKILL)
-    service.wait(timeout=10)
-    accepted_before_kill = emulator.state.stats().accepted
-    assert 0 < accepted_before_kill < 120, "the kill must land mid-batch"
-
-    check = bootstrap(Settings(database_url=database_url), apply_migrations=False)
-    for _ in range(20):  # as cron would: the dead process's claims expire, 429 retries come due
-        time.sleep(1.1)
-        finished = subprocess.run(
-            [script, "dispatch", "--once"], env=env, cwd=tmp_path, timeout=120, capture_output=True
-        )
-        assert finished.returncode == 0, finished.stderr
-        if set(_statuses(check)) == {MessageStatus.SENT}:
-            break
-    for chat in range(10_000, 10_060):
-        texts = {m.text for m in emulator.state.messages(chat)}
-        assert len(texts) == 2, f"chat {chat} got {texts}"  # both messages, none lost
-    assert set(_statuses(check)) == {MessageStatus.SENT}
-    check.close()
-    duplicates = sum(len(group.message_ids) - 1 for group in emulator.state.duplicates())
-    assert duplicates <= 50  # at most the messages that were in flight when the process died
 
 
 def test_refused_connections_are_retried_until_telegram_answers(database_url: str) -> None:

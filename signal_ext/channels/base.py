@@ -76,10 +76,18 @@ class OutgoingMessage:
 
 
 class Channel(Protocol):
-    """One way of reaching a person; ``name`` is how rules and messages refer to it."""
+    """One way of reaching a person; ``name`` is how rules and messages refer to it.
+
+    A message goes out in parts, each delivered on its own (a long Telegram text's pieces, then its files); the
+    dispatcher records every delivered part at once, so a retry sends only the parts still missing."""
 
     name: str
 
-    async def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """Delivers ``message`` once; never raises for delivery problems, reports them in the result."""
+    def parts(self, message: OutgoingMessage) -> int:
+        """How many parts ``message`` goes out in (1 for a channel that delivers a message whole)."""
+        ...
+
+    async def send_part(self, message: OutgoingMessage, part: int) -> DeliveryResult:
+        """Delivers part number ``part`` (from 0) of ``message`` once; never raises for delivery problems, reports
+        them in the result."""
         ...

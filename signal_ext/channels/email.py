@@ -142,6 +142,14 @@ class EmailChannel:
             mail.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
         return mail
 
+    def parts(self, message: OutgoingMessage) -> int:
+        """A mail carries its text and attachments together: one part."""
+        return 1
+
+    async def send_part(self, message: OutgoingMessage, part: int) -> DeliveryResult:
+        """The whole mail: it has one part."""
+        return await self.send(message)
+
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Delivers ``message`` once; reports bad addresses, refusals and outages in the result, never raises."""
         recipient = _recipient(message.address, message.recipient_name)

@@ -10,6 +10,14 @@ class InboxChannel:
 
     name = "inbox"
 
+    def parts(self, message: OutgoingMessage) -> int:
+        """An inbox entry is one part."""
+        return 1
+
+    async def send_part(self, message: OutgoingMessage, part: int) -> DeliveryResult:
+        """The whole message: it has one part."""
+        return await self.send(message)
+
     async def send(self, message: OutgoingMessage) -> DeliveryResult:
         """Accepts every message addressed to a person."""
         if message.person_id is None:

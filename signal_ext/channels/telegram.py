@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
@@ -90,18 +91,25 @@ class TelegramChannel:
         await self.bot.shutdown()
         self._ready = False
 
-    async def send(self, message: OutgoingMessage) -> DeliveryResult:
-        """Sends the text (split when long), its buttons under the last piece, then the attachments."""
+    def parts(self, message: OutgoingMessage) -> int:
+        """The text's pieces (a text over 4096 characters is split), then one part per attachment."""
+        return len(_pieces(message.body)) + len(message.attachments)
+
+    async def send_part(self, message: OutgoingMessage, part: int) -> DeliveryResult:
+        """Sends one piece of the text (the buttons go under the last one) or one attachment; the message id
+        Telegram gave it is the result's ``external_id``."""
         try:
             if not self._ready:
                 await self.bot.initialize()
                 self._ready = True
-            ids = await self._send_text(message)
-            for attachment in message.attachments:
+            pieces = _pieces(message.body)
+            if part < len(pieces):
+                sent = await self._send_piece(message, pieces[part], last=part == len(pieces) - 1)
+            else:
+                attachment = message.attachments[part - len(pieces)]
                 sent = await self.bot.send_document(
                     chat_id=message.address, document=attachment.content, filename=attachment.filename
                 )
-                ids.append(sent.message_id)
         except RetryAfter as error:
             wait = _seconds(error)
             return DeliveryResult.retry(f"Telegram: слишком часто, повтор через {wait:g} с", wait)
@@ -115,26 +123,24 @@ class TelegramChannel:
             return DeliveryResult.failed(f"Telegram: {error.message}")
         except TelegramError as error:
             return DeliveryResult.failed(f"Telegram: {error.message}")
-        return DeliveryResult.sent(",".join(str(i) for i in ids))
+        return DeliveryResult.sent(str(sent.message_id))
 
-    async def _send_text(self, message: OutgoingMessage) -> list[int]:
-        pieces = split_html(message.body)
-        markup = _keyboard(message)
-        ids = []
-        for index, piece in enumerate(pieces):
-            buttons = markup if index == len(pieces) - 1 else None
-            try:
-                sent = await self.bot.send_message(
-                    chat_id=message.address, text=piece, parse_mode=ParseMode.HTML, reply_markup=buttons
-                )
-            except BadRequest as error:
-                if "can't parse entities" not in error.message.lower():
-                    raise
-                sent = await self.bot.send_message(
-                    chat_id=message.address, text=plain_text(piece), reply_markup=buttons
-                )
-            ids.append(sent.message_id)
-        return ids
+    async def _send_piece(self, message: OutgoingMessage, piece: str, last: bool) -> Message:
+        buttons = _keyboard(message) if last else None
+        try:
+            return await self.bot.send_message(
+                chat_id=message.address, text=piece, parse_mode=ParseMode.HTML, reply_markup=buttons
+            )
+        except BadRequest as error:
+            if "can't parse entities" not in error.message.lower():
+                raise
+            return await self.bot.send_message(chat_id=message.address, text=plain_text(piece), reply_markup=buttons)
+
+
+@functools.lru_cache(maxsize=64)
+def _pieces(body: str) -> tuple[str, ...]:
+    """The pieces a text is sent in (asked for once to count the parts, then once per part)."""
+    return tuple(split_html(body))
 
 
 def _keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:

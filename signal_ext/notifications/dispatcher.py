@@ -1,67 +1,52 @@
-"""The dispatcher: claims due outbox messages, sends them through their channels, records each outcome.
+"""The dispatcher: claims due outbox messages chat by chat, sends them part by part, records each part at once.
 
-At-least-once: a message is claimed with a lease before it is sent and its result is recorded right after, one
-message per transaction; a process that dies mid-batch leaves claims that expire and are taken again. On
-PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``, so several dispatchers never take the same message."""
+At-least-once, and never twice while the dispatchers live: a claim (see :mod:`claims`) holds whole chats under a
+lease that a heartbeat renews while the batch is worked; before every send the lease is checked (and renewed when
+near its end), and a chat whose rows were taken over stops at once. Every delivered part — a piece of a long
+text, an attachment — is recorded as soon as it is accepted, under the claim's token, so a retry sends only what
+is missing and a killed process costs at most the sends it had in flight."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Table, and_, or_, select, update
-from sqlmodel import Session, SQLModel
+from sqlalchemy import Connection
+from sqlmodel import Session
 
 if TYPE_CHECKING:
     from signal_ext.channels.bot_channels import BotChannels
 
 from processes.timeutil import utcnow
 from signal_ext.channels.base import (
-    Button,
     Channel,
     DeliveryResult,
     DeliveryStatus,
-    OutgoingAttachment,
     OutgoingMessage,
 )
 from signal_ext.channels.registry import ChannelRegistry
+from signal_ext.notifications import claims
+from signal_ext.notifications.delivery import (
+    Claim,
+    DispatchReport,
+    RetryPolicy,
+    count,
+    joined_ids,
+    outgoing_message,
+)
 from signal_ext.notifications.models import SYSTEM_BOT, MessageStatus
 from signal_ext.redaction import redact
 
-OUTBOX: Table = SQLModel.metadata.tables["outbox"]
-ATTACHMENTS: Table = SQLModel.metadata.tables["attachment"]
-DUE = (MessageStatus.SCHEDULED.value, MessageStatus.PENDING.value)
+__all__ = ["DispatchReport", "Dispatcher", "RetryPolicy"]
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How transient failures are retried: exponential backoff with full jitter, up to ``max_attempts``."""
-
-    max_attempts: int = 8
-    base_seconds: float = 2.0
-    max_seconds: float = 600.0
-
-    def delay(self, attempts: int, rng: random.Random) -> float:
-        """Seconds to wait before attempt number ``attempts + 1``."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
-        return rng.uniform(ceiling / 2, ceiling)
-
-
-@dataclass
-class DispatchReport:
-    """What one dispatch round did."""
-
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -76,6 +61,7 @@ class Dispatcher:
         concurrency: int = 16,
         clock: Callable[[], datetime] = utcnow,
         bot_channels: BotChannels | None = None,
+        per_chat: int = 30,
     ) -> None:
         self._open_session = open_session
         self._channels = channels
@@ -83,28 +69,46 @@ class Dispatcher:
         self._policy = policy or RetryPolicy()
         self._lease = timedelta(seconds=lease_seconds)
         self._concurrency = concurrency
+        self._per_chat = per_chat
         self._clock = clock
         self._rng = random.Random()
-        self.worker_id = uuid.uuid4().hex[:16]
         # One writer thread: concurrent SQLite write transactions would wait on each other in the busy handler.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-writer")
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Ends the rounds in progress after their sends in flight (the rest of their chats is given back at once,
+        for another dispatcher) and claims nothing more."""
+        self._stopping = True
 
     async def run_once(self, limit: int = 200, only: Sequence[int] | None = None) -> DispatchReport:
-        """Claims up to ``limit`` due messages (or just the ids in ``only``), sends them concurrently and
-        records every result."""
+        """Claims due chats (up to ``limit`` messages, or just the ids in ``only``), sends their messages — chats
+        in parallel, each chat's in order — and records every part; what was claimed but not worked is given
+        back."""
         report = DispatchReport()
-        claimed = await asyncio.to_thread(self._claim, limit, only)
-        report.claimed = len(claimed)
+        if self._stopping:
+            return report
+        token, now = claims.new_token(), self._clock()
+        chats = await self._write(lambda c: claims.claim_due(c, token, now, self._lease, limit, self._per_chat, only))
+        claim = Claim(token, now + self._lease, {row["id"] for rows in chats for row in rows})
+        report.claimed = len(claim.held)
+        if not chats:
+            return report
         gate = asyncio.Semaphore(self._concurrency)
-
-        async def deliver(rows: list[dict[str, Any]]) -> None:
-            for row in rows:  # one address's messages in their order; addresses in parallel
-                async with gate:
-                    result = await self._send(row)
-                    await asyncio.get_running_loop().run_in_executor(self._writer, self._record, row, result)
-                    _count(report, result)
-
-        await asyncio.gather(*(deliver(rows) for rows in _by_address(claimed)))
+        heartbeat = asyncio.create_task(self._heartbeat(claim))
+        try:  # every chat runs to its end before anything is given back, even when one of them fails
+            outcomes = await asyncio.gather(
+                *(self._deliver_chat(claim, rows, gate, report) for rows in chats), return_exceptions=True
+            )
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            unworked = set(claim.held)
+            await self._write(lambda c: claims.release(c, token, unworked))
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return report
 
     async def run_until_idle(self, limit: int = 200) -> DispatchReport:
@@ -118,27 +122,44 @@ class Dispatcher:
             if report.claimed == 0 or report.sent + report.failed == 0:
                 return total
 
-    def _claim(self, limit: int, only: Sequence[int] | None) -> list[dict[str, Any]]:
-        now = self._clock()
-        due = or_(
-            and_(OUTBOX.c.status.in_(DUE), OUTBOX.c.send_at <= now),
-            and_(OUTBOX.c.status == MessageStatus.SENDING.value, OUTBOX.c.claimed_until < now),
-        )
-        statement = select(OUTBOX).where(due).order_by(OUTBOX.c.send_at, OUTBOX.c.id).limit(limit)
-        if only is not None:
-            statement = statement.where(OUTBOX.c.id.in_(only))
-        with self._open_session() as session:
-            connection = session.connection()
-            rows = [dict(r) for r in connection.execute(statement.with_for_update(skip_locked=True)).mappings()]
-            if rows:
-                claim = {
-                    "status": MessageStatus.SENDING,
-                    "claimed_by": self.worker_id,
-                    "claimed_until": now + self._lease,
-                }
-                connection.execute(update(OUTBOX).where(OUTBOX.c.id.in_([r["id"] for r in rows])).values(**claim))
-                session.commit()
-            return rows
+    async def _deliver_chat(
+        self, claim: Claim, rows: list[dict[str, Any]], gate: asyncio.Semaphore, report: DispatchReport
+    ) -> None:
+        """One chat's messages in their order; a retry or a lost claim stops the chat (the rest keep their
+        places and are given back)."""
+        for row in rows:
+            result = await self._deliver(claim, row, gate)
+            if result is None:
+                return
+            count(report, result)
+            if result.status is DeliveryStatus.RETRY:
+                return
+
+    async def _deliver(self, claim: Claim, row: dict[str, Any], gate: asyncio.Semaphore) -> DeliveryResult | None:
+        """Sends the parts of ``row`` not yet delivered, recording each; None when the claim was lost."""
+        channel = await self._channel(row)
+        if channel is None:
+            where = f"бота {row['bot']}" if row.get("bot") else row["channel"]
+            return await self._finish(claim, row, DeliveryResult.retry(f"Канал {where} не настроен"))
+        if not row["address"]:
+            return await self._finish(
+                claim, row, DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
+            )
+        reads = row["with_attachments"]  # only a message with attachments reads the database
+        message = await asyncio.to_thread(outgoing_message, row, self._open_session) if reads else outgoing_message(row)
+        total = channel.parts(message)
+        while row["delivered_parts"] < total:
+            if not await self._holding(claim, row["id"]):
+                return None
+            async with gate:
+                result = await self._send_part(channel, message, row["delivered_parts"])
+            if result.status is not DeliveryStatus.SENT:
+                return await self._finish(claim, row, result)
+            row["delivered_parts"] += 1
+            row["external_id"] = joined_ids(row["external_id"], result.external_id)
+            if row["delivered_parts"] < total and not await self._record_part(claim, row):
+                return None
+        return await self._finish(claim, row, DeliveryResult.sent(row["external_id"]))
 
     async def _channel(self, row: dict[str, Any]) -> Channel | None:
         """The row's channel; a telegram row of a directory bot goes out with that bot's token."""
@@ -147,65 +168,92 @@ class Dispatcher:
             return self._channels.get(row["channel"])
         return await asyncio.to_thread(self._bot_channels.get, bot)
 
-    async def _send(self, row: dict[str, Any]) -> DeliveryResult:
-        channel = await self._channel(row)
-        if channel is None:
-            where = f"бота {row['bot']}" if row.get("bot") else row["channel"]
-            return DeliveryResult.retry(f"Канал {where} не настроен")
-        if not row["address"]:
-            return DeliveryResult.failed(f"У получателя нет адреса для канала {row['channel']}")
-        message = OutgoingMessage(
-            message_id=row["id"],
-            address=row["address"],
-            body=row["body"],
-            subject=row["subject"],
-            person_id=row["person_id"],
-            attachments=await asyncio.to_thread(self._attachments, row) if row["with_attachments"] else (),
-            buttons=tuple(Button(b["text"], b["data"]) for b in row["buttons"]),
-        )
+    async def _send_part(self, channel: Channel, message: OutgoingMessage, part: int) -> DeliveryResult:
         try:
-            return await channel.send(message)
+            return await channel.send_part(message, part)
         except Exception as error:  # a channel must not raise, but one that does must not stop the round
             return DeliveryResult.retry(f"{type(error).__name__}: {error}")
 
-    def _attachments(self, row: dict[str, Any]) -> tuple[OutgoingAttachment, ...]:
-        if not row["with_attachments"] or row["process_id"] is None:
-            return ()
-        statement = select(ATTACHMENTS).where(ATTACHMENTS.c.process_id == row["process_id"]).order_by(ATTACHMENTS.c.id)
-        with self._open_session() as session:
-            found = session.connection().execute(statement).mappings().all()
-        return tuple(OutgoingAttachment(a["filename"], a["content"], a["content_type"]) for a in found)
+    # --- the lease ------------------------------------------------------------------------------------------
 
-    def _record(self, row: dict[str, Any], result: DeliveryResult) -> None:
+    async def _heartbeat(self, claim: Claim) -> None:
+        """Renews the claim every third of the lease while the batch is worked."""
+        period = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)  # a period, not a synchronisation: renewals are conditioned on the token
+            try:
+                await self._renew(claim)
+            except Exception as error:  # the next check before a send renews again, or stops the chat
+                log.warning("dispatch: lease not renewed: %s", error)
+
+    async def _renew(self, claim: Claim) -> None:
+        async with claim.renewing:
+            ids, until = set(claim.held), self._clock() + self._lease
+            kept = await self._write(lambda c: claims.renew(c, claim.token, ids, until))
+            claim.lost |= (ids & claim.held) - kept  # rows finished meanwhile left ``held`` before their write
+            claim.lease_until = until
+
+    async def _holding(self, claim: Claim, row_id: int) -> bool:
+        """Whether row ``row_id`` is still this claim's with time to send: renewed first when the lease is in its
+        last third; a row another dispatcher took over, or a lease that cannot be renewed, stops the chat (and so
+        does a stop)."""
+        if self._stopping:
+            return False
+        if row_id not in claim.lost and claim.lease_until - self._clock() > self._lease / 3:
+            return True
+        try:
+            await self._renew(claim)
+        except Exception as error:
+            log.warning("dispatch: lease not renewed, chat stopped: %s", error)
+            return False
+        return row_id not in claim.lost and claim.lease_until > self._clock()
+
+    # --- recording ------------------------------------------------------------------------------------------
+
+    async def _record_part(self, claim: Claim, row: dict[str, Any]) -> bool:
+        """Records a delivered part (not the last) at once; False when the claim was lost."""
+        values = {"delivered_parts": row["delivered_parts"], "external_id": row["external_id"]}
+        if await self._write(lambda c: claims.update_held(c, claim.token, row["id"], values)):
+            return True
+        claim.lost.add(row["id"])
+        return False
+
+    async def _finish(self, claim: Claim, row: dict[str, Any], result: DeliveryResult) -> DeliveryResult | None:
+        """Records the outcome of ``row`` and lets it go; None when the claim was lost (nothing is recorded)."""
+        values = self._outcome(row, result)
+        claim.held.discard(row["id"])  # before the write: a renewal meanwhile must not take it for lost
+        if await self._write(lambda c: claims.update_held(c, claim.token, row["id"], values)):
+            return result
+        claim.lost.add(row["id"])
+        return None
+
+    def _outcome(self, row: dict[str, Any], result: DeliveryResult) -> dict[str, Any]:
+        """The row's columns after ``result``: sent, failed, or waiting for a retry in its place."""
         now = self._clock()
-        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": redact(result.error or "")}
         attempts = row["attempts"] + (0 if result.retry_after is not None else 1)
-        values["attempts"] = attempts
+        values: dict[str, Any] = {
+            "claimed_by": None,
+            "claimed_until": None,
+            "attempts": attempts,
+            "delivered_parts": row["delivered_parts"],
+            "last_error": redact(result.error or ""),
+        }
         if result.status is DeliveryStatus.SENT:
-            values.update(status=MessageStatus.SENT, sent_at=now, external_id=result.external_id, last_error="")
+            values.update(status=MessageStatus.SENT, sent_at=now, external_id=result.external_id, retry_at=None)
         elif result.status is DeliveryStatus.FAILED or attempts >= self._policy.max_attempts:
             values.update(status=MessageStatus.FAILED)
         else:
             wait = result.retry_after if result.retry_after is not None else self._policy.delay(attempts, self._rng)
-            values.update(status=MessageStatus.PENDING, send_at=now + timedelta(seconds=wait))
-        mine = and_(OUTBOX.c.id == row["id"], OUTBOX.c.claimed_by == self.worker_id)
-        with self._open_session() as session:
-            session.connection().execute(update(OUTBOX).where(mine).values(**values))
-            session.commit()
+            values.update(status=MessageStatus.PENDING, retry_at=now + timedelta(seconds=wait))
+        return values
 
+    async def _write(self, work: Callable[[Connection], T]) -> T:
+        """Runs ``work`` in one transaction on the writer thread."""
 
-def _by_address(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    groups: dict[tuple[str, str | None, str | None], list[dict[str, Any]]] = {}
-    for row in sorted(rows, key=lambda r: (r["send_at"], r["id"])):
-        groups.setdefault((row["channel"], row.get("bot"), row["address"]), []).append(row)
-    return list(groups.values())
+        def run() -> T:
+            with self._open_session() as session:
+                done = work(session.connection())
+                session.commit()
+                return done
 
-
-def _count(report: DispatchReport, result: DeliveryResult) -> None:
-    if result.status is DeliveryStatus.SENT:
-        report.sent += 1
-    elif result.status is DeliveryStatus.FAILED:
-        report.failed += 1
-        report.errors.append(result.error or "")
-    else:
-        report.retried += 1
+        return await asyncio.get_running_loop().run_in_executor(self._writer, run)

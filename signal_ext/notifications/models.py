@@ -59,10 +59,17 @@ class NotificationRule(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """Every message, rendered and stored before it is sent; the dispatcher works this table."""
+    """Every message, rendered and stored before it is sent; the dispatcher works this table.
+
+    One chat's messages — same channel, bot and address — go out in ``(send_at, id)`` order; a transient failure
+    sets ``retry_at`` and keeps ``send_at``, so the message keeps its place. ``delivered_parts`` counts the parts
+    (pieces of a long text, then attachments) already delivered: a retry sends only the rest."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "send_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "send_at"),
+        Index("ix_outbox_chat", "address", "channel", "status", "send_at"),  # a chat's earlier and leased rows
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
@@ -81,7 +88,9 @@ class OutboxMessage(SQLModel, table=True):
     manual: bool = False
     status: MessageStatus = Field(default=MessageStatus.PENDING, sa_type=String(16))
     send_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a transient failure's next try
     attempts: int = 0
+    delivered_parts: int = 0
     last_error: str = ""
     external_id: str | None = Field(default=None, max_length=200)
     claimed_by: str | None = Field(default=None, max_length=64)

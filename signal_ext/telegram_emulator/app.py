@@ -136,7 +136,11 @@ def create_emulator_app(state: EmulatorState | None = None) -> FastAPI:
 
     @app.api_route("/bot{token}/{method}", methods=["GET", "POST"], include_in_schema=False)
     async def bot_api(token: str, method: str, request: Request) -> Response:
-        return await handle_call(emulator, token, method, request)
+        emulator.call_started()
+        try:
+            return await handle_call(emulator, token, method, request)
+        finally:
+            emulator.call_finished()
 
     @app.get("/file/bot{token}/{file_path:path}", include_in_schema=False)
     async def download(token: str, file_path: str) -> Response:

@@ -205,7 +205,9 @@ def message_api(
 
 @dataclass
 class Stats:
-    """Counters: messages accepted, edits applied, 429 answers, faults injected by kind, answers lost."""
+    """Counters: messages accepted, edits applied, 429 answers, faults injected by kind, answers lost; and the Bot
+    API calls being answered right now (``in_progress``: once it is 0, nothing more is accepted from a client that
+    has gone)."""
 
     accepted: int = 0
     edited: int = 0
@@ -213,6 +215,7 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=dict)
     lost_answers: int = 0
     requests: dict[str, int] = field(default_factory=dict)
+    in_progress: int = 0
 
     def to_json(self) -> JSONDict:
         """The counters as JSON."""
@@ -223,6 +226,7 @@ class Stats:
             "faults_injected": dict(self.faults_injected),
             "lost_answers": self.lost_answers,
             "requests": dict(self.requests),
+            "in_progress": self.in_progress,
         }
 
 
@@ -230,7 +234,8 @@ class Stats:
 class DuplicateGroup:
     """Messages with the same content delivered to one chat more than once.
 
-    ``after_lost_answer`` counts the repeats whose previous delivery was accepted but its answer lost.
+    ``after_lost_answer`` counts the repeats a lost answer explains: each copy that was accepted but whose answer
+    the bot never got explains one repeat, whether the retry came after it or — the original hanging — before it.
     """
 
     bot_id: int

@@ -39,7 +39,9 @@ class EmulatorState:
         self.webhooks: dict[int, JSONDict] = {}
         self.commands: dict[tuple[int, str, str], list[JSONDict]] = {}
         self.callbacks: dict[str, JSONDict] = {}
-        self._stats = Stats()
+        previous: Stats | None = getattr(self, "_stats", None)
+        in_progress = previous.in_progress if previous is not None else 0  # calls being answered end after a reset
+        self._stats = Stats(in_progress=in_progress)
 
     def reset(self) -> None:
         """Forget everything and return to the default settings (faults and limits off)."""
@@ -220,6 +222,16 @@ class EmulatorState:
         """Count a Bot API call."""
         with self.lock:
             self._stats.requests[method] = self._stats.requests.get(method, 0) + 1
+
+    def call_started(self) -> None:
+        """A Bot API call is being answered."""
+        with self.lock:
+            self._stats.in_progress += 1
+
+    def call_finished(self) -> None:
+        """A Bot API call has its answer (or its dropped connection)."""
+        with self.lock:
+            self._stats.in_progress -= 1
 
     def stats(self) -> Stats:
         """A snapshot of the counters."""

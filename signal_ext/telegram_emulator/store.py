@@ -88,7 +88,9 @@ class MessageStore:
             if len(same) < 2:
                 continue
             same.sort(key=lambda m: m.seq)
-            after_lost = sum(1 for previous in same[:-1] if previous.answer_lost)
+            # Each copy whose answer was lost explains one repeat, whichever came first: a retry may be accepted
+            # before the hung original it repeats (the original then arrives late, its answer lost).
+            after_lost = min(len(same) - 1, sum(1 for message in same if message.answer_lost))
             first: MessageVersion = same[0].original()
             result.append(
                 DuplicateGroup(
