@@ -15,6 +15,7 @@ from processes.validation import describe_validation
 from signal_ext.commands.common import DATABASE_SETTING, load_settings
 from signal_ext.commands.usage import usage_problem
 from signal_ext.redaction import redact
+from signal_ext.storage.guard import is_unicode
 
 MAX_LINE = 1000
 """The longest refusal printed: a message quoting a megabyte of input is cut, not printed whole."""
@@ -34,7 +35,7 @@ class SignalGroup(click.Group):
         self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
     ) -> click.Context:
         for arg in args:
-            if not _is_unicode(arg):
+            if not is_unicode(arg):
                 raise UsageRefusal(f"Аргумент {_shown(arg)} — не текст в UTF-8: проверьте кодировку терминала")
         try:
             return super().make_context(info_name, args, parent, **extra)
@@ -73,15 +74,6 @@ def _one_line(error: click.ClickException) -> click.ClickException:
     if len(text) > MAX_LINE:
         text = text[: MAX_LINE - 1] + "…"
     return UsageRefusal(text) if isinstance(error, UsageRefusal) else click.ClickException(text)
-
-
-def _is_unicode(text: str) -> bool:
-    """Whether ``text`` is encodable text: bytes that are not UTF-8 reach Python as lone surrogates."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _shown(text: str) -> str:

@@ -54,7 +54,7 @@ def serialise_json(value: Any) -> str:
         raise UnstorableValue("Число NaN или бесконечность не сохраняется: нужно конечное число", value) from None
     if _ESCAPED_NUL.search(text):
         raise UnstorableValue(NUL_MESSAGE, value)
-    if "\\ud" in text and not _is_unicode(json.dumps(value, ensure_ascii=False)):  # a lone half of a pair
+    if "\\ud" in text and not is_unicode(json.dumps(value, ensure_ascii=False)):  # a lone half of a pair
         raise UnstorableValue(SURROGATE_MESSAGE, value)
     return text
 
@@ -102,7 +102,7 @@ def check_parameters(parameters: Any, compiled: Any = None, writes: bool = False
 def _check_text(value: str, name: str | None, table: Any) -> None:
     if "\x00" in value:
         raise UnstorableValue(NUL_MESSAGE, value)
-    if not value.isascii() and not _is_unicode(value):
+    if not value.isascii() and not is_unicode(value):
         raise UnstorableValue(SURROGATE_MESSAGE, value)
     column = table.c.get(name) if table is not None and name is not None else None
     length = getattr(column.type, "length", None) if column is not None else None
@@ -141,7 +141,7 @@ def _named_values(parameters: Any, names: Sequence[str]) -> Iterator[tuple[str |
             yield from ((None, value) for value in row)
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
     """Whether ``text`` can be encoded (a lone surrogate, from bytes that were not UTF-8, cannot)."""
     try:
         text.encode("utf-8")
