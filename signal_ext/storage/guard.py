@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, event
@@ -89,14 +91,30 @@ def check_parameters(parameters: Any, compiled: Any = None, writes: bool = False
     ``compiled``, the statement they belong to, names the columns."""
     table = getattr(getattr(compiled, "statement", None), "table", None) if writes else None
     for name, value in _named_values(parameters, getattr(compiled, "positiontup", None) or ()):
-        if isinstance(value, _RefusedJson):
-            raise value.error
-        if type(value).__name__ in _DRIVER_JSON:  # psycopg serialises when it sends: check the value now
-            serialise_json(value.obj)
-        if isinstance(value, str):
-            _check_text(value, name, table)
-        elif isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX and not isinstance(value, bool):
-            _check_big_integer(value, name, compiled)
+        kind = type(value)
+        if kind is str:  # the common cases first: this runs for every parameter of every statement
+            if table is not None or "\x00" in value or not value.isascii():
+                _check_text(value, name, table)
+        elif kind is int:
+            if not INTEGER_MIN <= value <= INTEGER_MAX:
+                _check_big_integer(value, name, compiled)
+        elif kind not in _UNCHECKED:
+            _check_other(value, name, table, compiled)
+
+
+_UNCHECKED = frozenset({bool, float, type(None), bytes, datetime, date, time, Decimal})
+"""Parameter types no column refuses for their value (floats in JSON are checked where JSON is serialised)."""
+
+
+def _check_other(value: Any, name: str | None, table: Any, compiled: Any) -> None:
+    if isinstance(value, _RefusedJson):
+        raise value.error
+    if type(value).__name__ in _DRIVER_JSON:  # psycopg serialises when it sends: check the value now
+        serialise_json(value.obj)
+    if isinstance(value, str):
+        _check_text(value, name, table)
+    elif isinstance(value, int) and not INTEGER_MIN <= value <= INTEGER_MAX and not isinstance(value, bool):
+        _check_big_integer(value, name, compiled)
 
 
 def _check_text(value: str, name: str | None, table: Any) -> None:
