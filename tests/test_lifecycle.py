@@ -1,4 +1,4 @@
-"""The chat lifecycle end to end (SPEC §6, the seed's communication map): ``person block|unblock|delete`` through
+"""The chat lifecycle end to end (docs/lifecycle.md): ``person block|unblock|delete`` through
 the CLI, «Не беспокоить» / «Возобновить» through the system bot of the running service and the emulator."""
 
 from __future__ import annotations

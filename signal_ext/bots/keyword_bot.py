@@ -47,7 +47,7 @@ class KeywordBot:
         self.trees = TreeCache()
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A text from a chat: answered in SPEC §5's order (see :class:`KeywordChat`)."""
+        """A text from a chat: answered in the order docs/keywords.md gives (see :class:`KeywordChat`)."""
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
         if message is None or chat is None:
             return

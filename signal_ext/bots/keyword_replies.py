@@ -1,5 +1,5 @@
-"""What a constructor bot answers, in SPEC §5's order: the open choice → built-in commands → the authorization
-gate → code mode (when the bot allows code) → keywords → the unknown-request answer.
+"""What a constructor bot answers, in the order docs/keywords.md gives: the open choice → built-in commands → the
+authorization gate → code mode (when the bot allows code) → keywords → the unknown-request answer.
 
 Blocking (database, algorithms): :class:`KeywordChat` runs in a worker thread, one per update. Designer texts
 (answers, titles, the texts table) are Telegram HTML as written; everything else put in a message is escaped.
@@ -70,7 +70,7 @@ class KeywordChat:
         return [], False
 
     def answer_text(self, text: str, applicant: str = "") -> list[BotReply]:
-        """The replies to a text message, in SPEC §5's order."""
+        """The replies to a text message, in the order docs/keywords.md gives."""
         first, whole = self.lifecycle_gate()
         return first if whole else first + self._answer_text(text, applicant)
 

@@ -1,4 +1,4 @@
-"""The life of a person's chats (SPEC §6, the seed's communication map): block, unblock, delete, pause, resume.
+"""The life of a person's chats (docs/lifecycle.md): block, unblock, delete, pause, resume.
 
 * :mod:`.access` — what a chat of a bot is now: linked, unlinked, blocked, or revoked (told once, then unlinked);
 * :mod:`.persons` — ``person block|unblock|delete``: the person's state and what each chat is told;

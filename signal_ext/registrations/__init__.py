@@ -1,4 +1,4 @@
-"""Registration requests (SPEC §6): the service the bots, the CLI and the API call.
+"""Registration requests (docs/authorization.md): the service the bots, the CLI and the API call.
 
 * :func:`submit` — an applicant's confirmed data → :class:`SubmitOutcome` (the text key the bot says);
 * :func:`approve` / :func:`reject` — a responsible person's decision (idempotent, safe under concurrency);
