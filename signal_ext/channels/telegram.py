@@ -19,6 +19,8 @@ from signal_ext.channels.telegram_html import plain_text, split_html
 
 CHAT_BURST = 3
 TOKEN_REFUSED = "Telegram отклонил токен бота (401): проверьте токен у @BotFather"
+TOKEN_REFUSED_RETRY_SECONDS = 300.0
+"""How often a message of a bot whose token Telegram refused is tried again (until ``bot update --token``)."""
 POOL_SIZE = 8
 
 
@@ -118,7 +120,8 @@ class TelegramChannel:
                 return DeliveryResult.failed(f"Telegram: {error.message}")
             return DeliveryResult.retry(f"Telegram недоступен: {error.message}")
         except InvalidToken:  # python-telegram-bot's words quote the token: say what happened instead
-            return DeliveryResult.failed(TOKEN_REFUSED)
+            # not the message's fault: it waits (spending no attempt) until the bot's token is corrected
+            return DeliveryResult.retry(TOKEN_REFUSED, TOKEN_REFUSED_RETRY_SECONDS)
         except Forbidden as error:
             return DeliveryResult.failed(f"Telegram: {error.message}")
         except TelegramError as error:
