@@ -249,16 +249,22 @@ def test_service_start_line_says_refused(tmp_path: Path, database_url: str) -> N
         text=True,
     )
     try:
-        assert service.stdout is not None
-        lines: list[str] = []
-        while not any(line.startswith("Алгоритмы:") for line in lines):
-            line = service.stdout.readline()
-            assert line, lines
-            lines.append(line)
+        lines = _lines_until_mode(service)
         assert "отклоняются" in lines[-1] and "apt-get install bubblewrap" in lines[-1]
     finally:
         service.terminate()
         service.wait(timeout=30)
+
+
+def _lines_until_mode(process: subprocess.Popen[str]) -> list[str]:
+    """The lines ``process`` prints up to and including its «Алгоритмы: …» line."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not any(line.startswith("Алгоритмы:") for line in lines):
+        line = process.stdout.readline()
+        assert line, lines
+        lines.append(line)
+    return lines
 
 
 def _sandboxes() -> set[int]:
@@ -317,12 +323,7 @@ def test_demo_without_bubblewrap_runs_its_algorithms_unisolated_and_says_so(tmp_
             [script, "demo", "--port", "0"], cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=errors
         )
     try:
-        assert demo.stdout is not None
-        lines: list[str] = []
-        while not any(line.startswith("Алгоритмы:") for line in lines):
-            line = demo.stdout.readline()
-            assert line, lines
-            lines.append(line)
+        lines = _lines_until_mode(demo)
         assert "БЕЗ изоляции" in lines[-1]
         url = next(line for line in lines if line.startswith("Signal работает")).split(": ", 1)[1].strip()
         assert httpx.get(f"{url}/health", timeout=10).json()["algorithms"] == "unisolated"
